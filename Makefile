@@ -1,0 +1,126 @@
+# sar: the only build entry.
+#   make               library + the `sar` binary into build/
+#   make test          builds and runs the test suite (CPU tests; CUDA tests skip without a GPU)
+#   make CUDA=0 ...    CPU-only build, even where nvcc exists
+#   make gpu-check     CUDA parity tests on a GPU machine (fails when no GPU answers); writes build/gpu-check.log
+#   make demo          trains and evaluates SAR on synthetic data (arrives with issue 9)
+# Missing Debian packages are installed here when running as root (apt-get), so a fresh
+# machine needs only `make test`.
+
+BUILD ?= build
+SHELL := /bin/bash
+
+# ---- CUDA: on when nvcc exists, unless CUDA=0 ----
+NVCC ?= $(or $(shell command -v nvcc 2>/dev/null),$(wildcard /usr/local/cuda/bin/nvcc))
+ifeq ($(CUDA),)
+  CUDA := $(if $(NVCC),1,0)
+endif
+ifeq ($(CUDA),1)
+  ifeq ($(NVCC),)
+    $(error CUDA=1 but nvcc was not found (looked on PATH and in /usr/local/cuda/bin))
+  endif
+  CUDA_HOME ?= $(abspath $(dir $(NVCC))..)
+  # cuDNN: in the CUDA folder, in $(CUDNN_HOME), or in the pip package nvidia-cudnn-cu13.
+  PIP_CUDNN := $(shell python3 -c "import nvidia.cudnn as m; print(list(m.__path__)[0])" 2>/dev/null)
+  CUDNN_DIR := $(firstword $(foreach d,$(CUDA_HOME) $(CUDNN_HOME) $(PIP_CUDNN),$(if $(wildcard $(d)/include/cudnn.h),$(d))))
+  ifeq ($(CUDNN_DIR),)
+    $(error cuDNN not found: no cudnn.h in $(CUDA_HOME)/include, $$CUDNN_HOME or pip nvidia-cudnn-cu13; install it or build with CUDA=0)
+  endif
+  CUDNN_LIBDIR := $(firstword $(wildcard $(CUDNN_DIR)/lib64/libcudnn.so $(CUDNN_DIR)/lib/libcudnn.so*))
+  CUDA_LIBDIRS := $(CUDA_HOME)/lib64 $(dir $(CUDNN_LIBDIR))
+endif
+
+# ---- Debian packages the build needs: header -> package ----
+MULTIARCH := $(shell gcc -print-multiarch 2>/dev/null)
+DEB_NEEDS := /usr/include/stb/stb_image.h=libstb-dev \
+             /usr/include/nlohmann/json.hpp=nlohmann-json3-dev \
+             /usr/include/doctest/doctest.h=doctest-dev \
+             /usr/include/$(MULTIARCH)/cblas.h=libopenblas-dev
+MISSING_DEBS := $(strip $(foreach need,$(DEB_NEEDS),$(if $(wildcard $(word 1,$(subst =, ,$(need)))),,$(word 2,$(subst =, ,$(need))))))
+
+# ---- flags ----
+CXX ?= g++
+CXXFLAGS ?= -O2 -g
+CXXFLAGS += -std=c++17 -Wall -Wextra -fopenmp -I. -DSAR_WITH_CUDA=$(CUDA) -MMD -MP
+NVCCFLAGS ?= -O3
+NVCCFLAGS += -std=c++17 -I. -DSAR_WITH_CUDA=1 -MMD -MP -Xcompiler -Wall \
+             -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90 \
+             -gencode arch=compute_90,code=compute_90
+LDLIBS := -lopenblas -fopenmp -lpthread
+ifeq ($(CUDA),1)
+  CXXFLAGS += -I$(CUDA_HOME)/include -I$(CUDNN_DIR)/include
+  NVCCFLAGS += -I$(CUDNN_DIR)/include
+  LDLIBS += $(foreach d,$(CUDA_LIBDIRS),-L$(d) -Wl,-rpath,$(d)) -lcudart -lcublas -lcudnn
+endif
+
+# ---- sources ----
+LIB_DIRS := core core/ops core/cpu layers models datasets eval train
+LIB_SRCS := $(filter-out train/main.cpp,$(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.cpp)))
+CU_SRCS := $(if $(filter 1,$(CUDA)),$(wildcard cuda/*.cu))
+TEST_SRCS := $(wildcard tests/*.cpp)
+
+LIB_OBJS := $(LIB_SRCS:%.cpp=$(BUILD)/obj/%.o) $(CU_SRCS:%.cu=$(BUILD)/obj/%.o)
+TEST_OBJS := $(TEST_SRCS:%.cpp=$(BUILD)/obj/%.o)
+LIB := $(BUILD)/libsar.a
+SAR_BIN := $(BUILD)/sar
+TEST_BIN := $(BUILD)/sar_tests
+TEST_ARGS ?=
+
+.PHONY: all test gpu-check demo clean install-deps
+all: $(SAR_BIN)
+
+# A change of configuration (CUDA on/off, flags) rebuilds everything: objects depend on
+# this file, which is rewritten only when its contents change.
+FLAGS_FILE := $(BUILD)/flags.txt
+FLAGS_NOW := CUDA=$(CUDA) CXX=$(CXX) CXXFLAGS=$(CXXFLAGS) NVCCFLAGS=$(NVCCFLAGS)
+$(shell mkdir -p $(BUILD); [ "$$(cat $(FLAGS_FILE) 2>/dev/null)" = "$(FLAGS_NOW)" ] || echo "$(FLAGS_NOW)" > $(FLAGS_FILE))
+
+# Packages first (order-only: installing them does not rebuild anything).
+$(LIB_OBJS) $(TEST_OBJS): | $(if $(MISSING_DEBS),install-deps)
+install-deps:
+	@if [ "$$(id -u)" = 0 ]; then \
+	  echo "installing missing Debian packages: $(MISSING_DEBS)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(MISSING_DEBS) >/dev/null; \
+	else \
+	  echo "missing Debian packages: $(MISSING_DEBS); run: sudo apt-get install -y $(MISSING_DEBS)"; exit 1; \
+	fi
+
+$(BUILD)/obj/%.o: %.cpp $(FLAGS_FILE)
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) -c $< -o $@
+
+$(BUILD)/obj/%.o: %.cu $(FLAGS_FILE)
+	@mkdir -p $(@D)
+	$(NVCC) $(NVCCFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(SAR_BIN): $(BUILD)/obj/train/main.o $(LIB)
+	$(CXX) $^ -o $@ $(LDLIBS)
+
+$(TEST_BIN): $(TEST_OBJS) $(LIB)
+	$(CXX) $^ -o $@ $(LDLIBS)
+
+test: $(TEST_BIN) $(SAR_BIN)
+	$(TEST_BIN) $(TEST_ARGS)
+
+# On a GPU machine: every CUDA test must run (SAR_REQUIRE_CUDA makes a missing device an
+# error, not a skip), then the same under compute-sanitizer when it is installed.
+# NOBUILD=1 runs a build/ carried over from another machine as it is.
+gpu-check: $(if $(NOBUILD),,$(TEST_BIN))
+	@test "$(CUDA)" = 1 || { echo "gpu-check: needs a CUDA build, but nvcc was not found"; exit 1; }
+	SAR_REQUIRE_CUDA=1 $(TEST_BIN) --test-suite=cuda 2>&1 | tee $(BUILD)/gpu-check.log; test $${PIPESTATUS[0]} = 0
+	@if command -v compute-sanitizer >/dev/null; then \
+	  SAR_REQUIRE_CUDA=1 compute-sanitizer --tool memcheck --error-exitcode 1 $(TEST_BIN) --test-suite=cuda 2>&1 \
+	    | tee -a $(BUILD)/gpu-check.log | tail -3; test $${PIPESTATUS[0]} = 0; \
+	else echo "gpu-check: compute-sanitizer not found, memcheck skipped" | tee -a $(BUILD)/gpu-check.log; fi
+
+demo:
+	@echo "make demo: training and evaluating SAR on synthetic data arrives with issue 9 (see README)"; exit 1
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(BUILD)/obj/train/main.d

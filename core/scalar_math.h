@@ -1,0 +1,124 @@
+// scalar_math.h: the per-element math of the elementwise ops, written once for both
+// devices (SAR_HD = __host__ __device__ under nvcc). The CPU kernels in core/cpu/ and the
+// CUDA kernels in cuda/ both call these, so the two backends cannot drift apart; the
+// gradient checks still test the derivatives here against central differences.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+#ifdef __CUDACC__
+#define SAR_HD __host__ __device__ inline
+#else
+#define SAR_HD inline
+#endif
+
+namespace sar {
+
+// y = f(x); alpha is the scalar of the three scalar ops.
+enum class UnaryOp { Neg, Exp, Log, Sigmoid, Relu, Abs, Pow, AddScalar, MulScalar };
+
+// out = a (op) b, elementwise after broadcasting.
+enum class BinaryOp { Add, Sub, Mul, Div };
+
+template <typename T>
+SAR_HD T sigmoid_of(T x) {
+  using std::exp;
+  // Two branches so exp never overflows: for x << 0, 1 / (1 + exp(-x)) would hit inf.
+  if (x >= T(0)) return T(1) / (T(1) + exp(-x));
+  T e = exp(x);
+  return e / (T(1) + e);
+}
+
+template <typename T>
+SAR_HD T unary_value(UnaryOp op, T x, T alpha) {
+  using std::exp; using std::log; using std::pow; using std::fabs;
+  switch (op) {
+    case UnaryOp::Neg: return -x;
+    case UnaryOp::Exp: return exp(x);
+    case UnaryOp::Log: return log(x);
+    case UnaryOp::Sigmoid: return sigmoid_of(x);
+    case UnaryOp::Relu: return x > T(0) ? x : T(0);
+    case UnaryOp::Abs: return fabs(x);
+    case UnaryOp::Pow: return pow(x, alpha);
+    case UnaryOp::AddScalar: return x + alpha;
+    case UnaryOp::MulScalar: return x * alpha;
+  }
+  return x;
+}
+
+// dy/dx at x, given y = f(x) (exp and sigmoid read it instead of recomputing).
+// relu'(0) = 0 and abs'(0) = 0, as PyTorch does.
+template <typename T>
+SAR_HD T unary_derivative(UnaryOp op, T x, T y, T alpha) {
+  using std::pow;
+  switch (op) {
+    case UnaryOp::Neg: return T(-1);
+    case UnaryOp::Exp: return y;
+    case UnaryOp::Log: return T(1) / x;
+    case UnaryOp::Sigmoid: return y * (T(1) - y);
+    case UnaryOp::Relu: return x > T(0) ? T(1) : T(0);
+    case UnaryOp::Abs: return x > T(0) ? T(1) : (x < T(0) ? T(-1) : T(0));
+    case UnaryOp::Pow: return alpha == T(0) ? T(0) : alpha * pow(x, alpha - T(1));
+    case UnaryOp::AddScalar: return T(1);
+    case UnaryOp::MulScalar: return alpha;
+  }
+  return T(0);
+}
+
+template <typename T>
+SAR_HD T binary_value(BinaryOp op, T a, T b) {
+  switch (op) {
+    case BinaryOp::Add: return a + b;
+    case BinaryOp::Sub: return a - b;
+    case BinaryOp::Mul: return a * b;
+    case BinaryOp::Div: return a / b;
+  }
+  return a;
+}
+
+// d(a op b)/da and d(a op b)/db.
+template <typename T>
+SAR_HD T binary_derivative_a(BinaryOp op, T a, T b) {
+  (void)a;
+  switch (op) {
+    case BinaryOp::Add: return T(1);
+    case BinaryOp::Sub: return T(1);
+    case BinaryOp::Mul: return b;
+    case BinaryOp::Div: return T(1) / b;
+  }
+  return T(0);
+}
+
+template <typename T>
+SAR_HD T binary_derivative_b(BinaryOp op, T a, T b) {
+  switch (op) {
+    case BinaryOp::Add: return T(1);
+    case BinaryOp::Sub: return T(-1);
+    case BinaryOp::Mul: return a;
+    case BinaryOp::Div: return -a / (b * b);
+  }
+  return T(0);
+}
+
+// Where element i of a broadcast output reads its two inputs. Dims are right-aligned to
+// the output's 5 slots; a broadcast input dim has stride 0.
+struct BroadcastIndex {
+  int64_t out_dims[5];
+  int64_t a_strides[5];
+  int64_t b_strides[5];
+
+  SAR_HD void offsets(int64_t i, int64_t* a_off, int64_t* b_off) const {
+    int64_t oa = 0, ob = 0;
+    for (int d = 4; d >= 0; --d) {
+      int64_t coord = i % out_dims[d];
+      i /= out_dims[d];
+      oa += coord * a_strides[d];
+      ob += coord * b_strides[d];
+    }
+    *a_off = oa;
+    *b_off = ob;
+  }
+};
+
+}  // namespace sar

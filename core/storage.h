@@ -1,0 +1,28 @@
+// storage.h: one reference-counted block of memory on one device. Tensors that are views
+// of each other (reshape, slice along dim 0) share a Storage and differ in offset/shape.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+
+#include "core/caching_allocator.h"
+#include "core/device.h"
+
+namespace sar {
+
+struct Storage {
+  void* data = nullptr;
+  size_t bytes = 0;
+  Device device = Device::CPU;
+
+  Storage(size_t bytes, Device device);  // CPU: 64-byte aligned; CUDA: the caching allocator
+  ~Storage();
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+};
+
+// The CUDA caching allocator's statistics and cache control (zeros / no-op without CUDA).
+AllocatorStats cuda_allocator_stats();
+void cuda_empty_cache();
+
+}  // namespace sar

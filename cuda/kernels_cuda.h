@@ -1,0 +1,59 @@
+// kernels_cuda.h: every CUDA kernel launcher, the twins of core/cpu/kernels_cpu.h in the
+// same order with the same arguments. Only plain pointers and ints here, so g++ and
+// CPU-only builds can include this header; the kernels themselves live in cuda/*.cu.
+// CUDA kernels take float (bfloat16 later); launchers run on the one stream of
+// cuda/device_api.h and check the launch.
+#pragma once
+
+#include <cstdint>
+
+#include "core/dtype.h"
+#include "core/philox.h"
+#include "core/scalar_math.h"
+
+namespace sar {
+
+// ---- fill, cast, copy (cuda/memory.cu) ----
+void fill_cuda(void* x, DType dtype, int64_t n, double value);  // F32, F64 or I64
+void cast_cuda(void* dst, DType dst_dtype, const void* src, DType src_dtype, int64_t n);
+void axis_copy_cuda(void* dst, int64_t dst_len, int64_t dst_start, const void* src, int64_t src_len,
+                    int64_t src_start, int64_t outer, int64_t len, int64_t inner_bytes);
+
+// ---- random numbers (cuda/random.cu) ----
+void random_fill_cuda(float* out, int64_t n, RandomKind kind, uint64_t seed, uint64_t offset, double a, double b);
+
+// ---- elementwise (cuda/elementwise.cu) ----
+void unary_forward_cuda(UnaryOp op, float* y, const float* x, int64_t n, float alpha);
+void unary_backward_cuda(UnaryOp op, float* dx, const float* dy, const float* x, const float* y, int64_t n,
+                         float alpha);
+void binary_forward_cuda(BinaryOp op, float* out, const float* a, const float* b, const BroadcastIndex& bi,
+                         int64_t n);
+void binary_backward_cuda(BinaryOp op, float* da, float* db, const float* dout, const float* a, const float* b,
+                          const BroadcastIndex& bi, int64_t n);
+
+// ---- matmul (cuda/matmul.cu, cuBLAS) ----
+void gemm_cuda(float* C, const float* A, const float* B, int64_t M, int64_t N, int64_t K, bool trans_a,
+               bool trans_b, float alpha, float beta);
+
+// ---- reductions (cuda/reduce.cu) ----
+void sum_axis_cuda(float* out, const float* x, int64_t outer, int64_t R, int64_t inner);
+void max_axis_cuda(float* out, int64_t* argmax, const float* x, int64_t outer, int64_t R, int64_t inner);
+void broadcast_axis_cuda(float* dx, const float* dout, int64_t outer, int64_t R, int64_t inner, float scale);
+void max_axis_backward_cuda(float* dx, const float* dout, const int64_t* argmax, int64_t outer, int64_t R,
+                            int64_t inner);
+
+// ---- softmax (cuda/softmax.cu) ----
+void softmax_forward_cuda(float* y, const float* x, int64_t outer, int64_t R, int64_t inner, bool log);
+void softmax_backward_cuda(float* dx, const float* dy, const float* y, int64_t outer, int64_t R, int64_t inner,
+                           bool log);
+
+// ---- shape ops (cuda/shape_ops.cu) ----
+// Element-size generic: elem_bytes is 4 or 8 (float, double, int64).
+void permute_cuda(void* out, const void* in, int elem_bytes, const int64_t* out_dims, const int64_t* in_strides,
+                  int ndim, int64_t n);
+void gather_forward_cuda(float* out, const float* x, const int64_t* index, int64_t outer, int64_t Rx, int64_t Ri,
+                         int64_t inner);
+void gather_backward_cuda(float* dx, const float* dout, const int64_t* index, int64_t outer, int64_t Rx,
+                          int64_t Ri, int64_t inner);
+
+}  // namespace sar

@@ -1,0 +1,104 @@
+// Elementwise ops: broadcasting rules, known values, float64 gradcheck, CUDA parity, errors.
+#include <cmath>
+
+#include "core/ops/elementwise.h"
+#include "core/ops/reduce.h"
+#include "core/tape.h"
+#include "tests/gradcheck.h"
+#include "tests/parity.h"
+#include "tests/test_util.h"
+
+using namespace sar;
+using sar::test::uniform;
+
+TEST_CASE("add: broadcast shapes follow NumPy (float32, cpu)") {
+  Tensor a = Tensor::ones({2, 3}), b = Tensor::ones({3}), c = Tensor::ones({2, 1}), d = Tensor::ones({4, 1, 1});
+  CHECK((a + b).shape() == Shape{2, 3});
+  CHECK((a + c).shape() == Shape{2, 3});
+  CHECK((a + d).shape() == Shape{4, 2, 3});
+  CHECK((b * c).shape() == Shape{2, 3});
+}
+
+TEST_CASE("elementwise: known values (float64, cpu)") {
+  Tensor a = Tensor::from_vector({1, 2, 3, 4, 5, 6}, {2, 3}, DType::F64);
+  Tensor b = Tensor::from_vector({10, 20, 30}, {3}, DType::F64);
+  CHECK((a + b).to_vector() == std::vector<double>{11, 22, 33, 14, 25, 36});
+  CHECK((a - b).to_vector() == std::vector<double>{-9, -18, -27, -6, -15, -24});
+  CHECK((a * b).to_vector() == std::vector<double>{10, 40, 90, 40, 100, 180});
+  CHECK((b / a).to_vector()[1] == doctest::Approx(10.0));
+  CHECK((2.0 - a).to_vector() == std::vector<double>{1, 0, -1, -2, -3, -4});
+  CHECK((a / 2.0).to_vector()[0] == 0.5);
+  CHECK(pow(a, 2.0).to_vector()[2] == doctest::Approx(9.0));
+  CHECK(relu(a - 3.5).to_vector() == std::vector<double>{0, 0, 0, 0.5, 1.5, 2.5});
+  CHECK(abs(a - 3.0).to_vector() == std::vector<double>{2, 1, 0, 1, 2, 3});
+  CHECK(exp(log(a)).to_vector()[4] == doctest::Approx(5.0));
+}
+
+TEST_CASE("sigmoid: finite and exact-limit for large |x| (float32, cpu)") {
+  Tensor x = Tensor::from_vector({-100, -20, 0, 20, 100}, {5});
+  std::vector<double> y = sigmoid(x).to_vector();
+  CHECK(y[0] >= 0.0);
+  CHECK(y[0] < 1e-40);
+  CHECK(y[2] == 0.5);
+  CHECK(y[4] == 1.0);
+  for (double v : y) CHECK(std::isfinite(v));
+}
+
+TEST_CASE("elementwise: gradcheck of every op (float64, cpu)") {
+  // Inputs away from the kinks of relu/abs (0) and inside log's domain.
+  auto x = [] { return uniform({2, 3, 5, 4}, 0.2, 2.0, 1).set_requires_grad(); };
+  auto signed_x = [] { return (uniform({2, 3, 5, 4}, 0.2, 2.0, 2) * uniform({2, 3, 5, 4}, -1, 1, 3)).set_requires_grad(); };
+  using V = const std::vector<Tensor>&;
+  test::gradcheck("neg", [](V in) { return neg(in[0]); }, {x()});
+  test::gradcheck("exp", [](V in) { return exp(in[0]); }, {x()});
+  test::gradcheck("log", [](V in) { return log(in[0]); }, {x()});
+  test::gradcheck("sigmoid", [](V in) { return sigmoid(in[0]); }, {signed_x()});
+  test::gradcheck("pow 2.5", [](V in) { return pow(in[0], 2.5); }, {x()});
+  test::gradcheck("scalar ops", [](V in) { return 3.0 - (in[0] * 2.0 + 1.0) / 4.0; }, {x()});
+  Tensor s = uniform({2, 3, 5, 4}, 0.1, 1.0, 4);
+  Tensor sign = uniform({2, 3, 5, 4}, -1, 1, 5);
+  for (int64_t i = 0; i < s.numel(); ++i) s.data<double>()[i] *= sign.data<double>()[i] < 0 ? -1 : 1;
+  test::gradcheck("relu", [](V in) { return relu(in[0]); }, {s.clone().set_requires_grad()});
+  test::gradcheck("abs", [](V in) { return abs(in[0]); }, {s.clone().set_requires_grad()});
+}
+
+TEST_CASE("binary ops: gradcheck with broadcasting on both sides (float64, cpu)") {
+  using V = const std::vector<Tensor>&;
+  auto a = [] { return uniform({2, 3, 5}, 0.5, 2.0, 6).set_requires_grad(); };
+  auto b = [] { return uniform({3, 1}, 0.5, 2.0, 7).set_requires_grad(); };
+  test::gradcheck("add", [](V in) { return add(in[0], in[1]); }, {a(), b()});
+  test::gradcheck("sub", [](V in) { return sub(in[0], in[1]); }, {a(), b()});
+  test::gradcheck("mul", [](V in) { return mul(in[0], in[1]); }, {a(), b()});
+  test::gradcheck("div", [](V in) { return div(in[0], in[1]); }, {a(), b()});
+  test::gradcheck("div, b broadcast first", [](V in) { return div(in[1], in[0]); }, {a(), b()});
+}
+
+CUDA_TEST_CASE("elementwise: CUDA matches CPU (float32, cuda)") {
+  using V = const std::vector<Tensor>&;
+  // 1000 elements: not a multiple of the block size.
+  auto x = [] { return uniform({8, 125}, 0.2, 2.0, 8).set_requires_grad(); };
+  auto signed_x = [] { return uniform({8, 125}, -3, 3, 9).set_requires_grad(); };
+  test::parity("neg", [](V in) { return neg(in[0]); }, {x()});
+  test::parity("exp", [](V in) { return exp(in[0]); }, {x()});
+  test::parity("log", [](V in) { return log(in[0]); }, {x()});
+  test::parity("sigmoid", [](V in) { return sigmoid(in[0]); }, {signed_x()});
+  test::parity("relu", [](V in) { return relu(in[0]); }, {signed_x()});
+  test::parity("abs", [](V in) { return abs(in[0]); }, {signed_x()});
+  test::parity("pow", [](V in) { return pow(in[0], 1.5); }, {x()});
+  test::parity("scalar ops", [](V in) { return 3.0 - (in[0] * 2.0 + 1.0) / 4.0; }, {x()});
+  auto a = [] { return uniform({3, 7, 33}, 0.5, 2.0, 10).set_requires_grad(); };
+  auto b = [] { return uniform({7, 1}, 0.5, 2.0, 11).set_requires_grad(); };
+  test::parity("add", [](V in) { return add(in[0], in[1]); }, {a(), b()});
+  test::parity("sub", [](V in) { return sub(in[0], in[1]); }, {a(), b()});
+  test::parity("mul", [](V in) { return mul(in[0], in[1]); }, {a(), b()});
+  test::parity("div", [](V in) { return div(in[0], in[1]); }, {a(), b()});
+}
+
+TEST_CASE("elementwise: bad inputs are refused by name (float32, cpu)") {
+  Tensor a = Tensor::ones({2, 3}), b = Tensor::ones({4});
+  CHECK_THROWS_WITH_AS(add(a, b), doctest::Contains("add: shapes [2, 3] and [4] do not broadcast"), Error);
+  CHECK_THROWS_WITH_AS(mul(a, Tensor::ones({2, 3}, DType::F64)), doctest::Contains("mul: a is float32 but b is float64"),
+                       Error);
+  CHECK_THROWS_WITH_AS(exp(Tensor::ones({2}, DType::I64)), doctest::Contains("exp: x must be float32 or float64"), Error);
+  CHECK_THROWS_WITH_AS(exp(Tensor()), doctest::Contains("exp: x is an undefined tensor"), Error);
+}

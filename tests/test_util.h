@@ -1,0 +1,27 @@
+// test_util.h: what every test file shares: doctest, the CUDA skip rule, small helpers.
+//
+// A test that needs a GPU is declared with CUDA_TEST_CASE. Without a device it is marked
+// skipped (doctest counts it in its summary, and the listener in tests/main.cpp prints its
+// name), never passed. Under SAR_REQUIRE_CUDA=1 (make gpu-check) a missing device is an error.
+#pragma once
+
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace sar::test {
+
+bool cuda_ready();  // a CUDA device answers (exits the program under SAR_REQUIRE_CUDA=1 when none does)
+
+// Random values in [lo, hi) from a fixed seed, as a tensor: the inputs of most tests.
+Tensor uniform(const Shape& shape, double lo, double hi, uint64_t seed, DType dtype = DType::F64);
+
+// Max |a - b| over all elements (shapes must match).
+double max_abs_diff(const Tensor& a, const Tensor& b);
+
+}  // namespace sar::test
+
+#define CUDA_TEST_CASE(name) TEST_CASE(name * doctest::test_suite("cuda") * doctest::skip(!::sar::test::cuda_ready()))
