@@ -1,0 +1,99 @@
+// The caching allocator: its logic on the CPU with a counting fake backend, and the real
+// CUDA one (no cudaMalloc after warm-up) when a device answers.
+#include <cstdlib>
+#include <unordered_map>
+
+#include "core/caching_allocator.h"
+#include "core/ops/elementwise.h"
+#include "core/ops/reduce.h"
+#include "core/storage.h"
+#include "core/tape.h"
+#include "tests/test_util.h"
+
+using namespace sar;
+
+namespace {
+// A raw backend over malloc that can be told to run out of memory.
+struct FakeDevice {
+  size_t limit = size_t(1) << 30;
+  size_t used = 0;
+  std::unordered_map<void*, size_t> sizes;
+  CachingAllocator make() {
+    return CachingAllocator(
+        "fake",
+        [this](size_t bytes) -> void* {
+          if (used + bytes > limit) return nullptr;
+          used += bytes;
+          void* p = std::malloc(bytes);
+          sizes[p] = bytes;
+          return p;
+        },
+        [this](void* p) {
+          used -= sizes.at(p);
+          sizes.erase(p);
+          std::free(p);
+        });
+  }
+};
+}  // namespace
+
+TEST_CASE("caching allocator: sizes round into bins") {
+  CHECK(CachingAllocator::round_size(1) == 512);
+  CHECK(CachingAllocator::round_size(513) == 1024);
+  CHECK(CachingAllocator::round_size(1 << 20) == (1 << 20));
+  CHECK(CachingAllocator::round_size((1 << 20) + 1) == (1 << 20) + (1 << 18));  // quarter steps above 1 MiB
+  CHECK(CachingAllocator::round_size(100 << 20) == (112 << 20));
+}
+
+TEST_CASE("caching allocator: a freed block is reused without a raw allocation") {
+  FakeDevice dev;
+  CachingAllocator a = dev.make();
+  void* p = a.allocate(1000);
+  a.release(p);
+  CHECK(a.stats().bytes_cached == 1024);
+  void* q = a.allocate(900);  // same bin
+  CHECK(q == p);
+  CHECK(a.stats().raw_allocs == 1);
+  CHECK(a.stats().cache_hits == 1);
+  void* r = a.allocate(5000);  // another bin: a new raw allocation
+  CHECK(a.stats().raw_allocs == 2);
+  CHECK(a.stats().bytes_in_use == 1024 + 5120);
+  CHECK(a.stats().peak_bytes_in_use == 1024 + 5120);
+  a.release(q);
+  a.release(r);
+  CHECK(a.stats().bytes_in_use == 0);
+  a.empty_cache();
+  CHECK(a.stats().bytes_cached == 0);
+  CHECK(a.stats().raw_frees == 2);
+}
+
+TEST_CASE("caching allocator: out of memory empties the cache, retries, then explains") {
+  FakeDevice dev;
+  dev.limit = 4096;
+  CachingAllocator a = dev.make();
+  void* p = a.allocate(3000);
+  a.release(p);  // cached: 3072 bytes of the 4096 limit
+  void* q = a.allocate(2048);  // needs the cache emptied first
+  CHECK(q != nullptr);
+  CHECK(a.stats().raw_frees == 1);
+  CHECK_THROWS_WITH_AS(a.allocate(8192),
+                       doctest::Contains("fake out of memory: tried to allocate 8.0 KiB with 2.0 KiB in use"), Error);
+  CHECK_THROWS_WITH_AS(a.release(reinterpret_cast<void*>(0x10)),
+                       doctest::Contains("release of a pointer it did not allocate"), Error);
+  a.release(q);
+}
+
+CUDA_TEST_CASE("caching allocator: a training step makes no cudaMalloc after warm-up (float32, cuda)") {
+  Tensor w = Tensor::full({64, 33}, 0.5, DType::F32, Device::CUDA).set_requires_grad();
+  Tensor x = Tensor::full({64, 33}, 2.0, DType::F32, Device::CUDA);
+  auto step = [&] {
+    Tensor loss = sum(sigmoid(w * x + 1.0));
+    backward(loss);
+    w.zero_grad();
+  };
+  step();  // warm-up fills the cache
+  int64_t raw_before = cuda_allocator_stats().raw_allocs;
+  for (int i = 0; i < 3; ++i) step();
+  CHECK(cuda_allocator_stats().raw_allocs == raw_before);
+  CHECK(cuda_allocator_stats().cache_hits > 0);
+}
