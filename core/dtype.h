@@ -1,7 +1,7 @@
 // dtype.h: element types a Tensor can hold.
 //   F32, F64  floating point; every differentiable op supports them on CPU (CUDA: F32).
 //   I64       indices (gather, max's arg-max, safetensors I64); never differentiable.
-//   BF16      named for checkpoints and later mixed precision; ops refuse it with a clear error.
+//   BF16      storage only for now (checkpoints): stored, copied, converted on the CPU; ops refuse it.
 #pragma once
 
 #include <cstddef>

@@ -35,7 +35,15 @@ TEST_CASE("tensor: dtype conversion round-trips (float64, cpu)") {
   CHECK(f.to_vector() == std::vector<double>{1.5, -2.25, 3e9, 7});
   CHECK(d.to(DType::I64).to_vector() == std::vector<double>{1, -2, 3e9, 7});  // truncates toward zero
   CHECK(d.to(DType::F64).same(d));  // no copy when already that dtype
-  CHECK_THROWS_WITH_AS(d.to(DType::BF16), doctest::Contains("bfloat16 is named but not implemented"), Error);
+}
+
+TEST_CASE("tensor: bfloat16 is stored and converted on the CPU, rounding to nearest even (bfloat16, cpu)") {
+  Tensor d = Tensor::from_vector({1.5, -2.25, 1.00390625, 1.01171875, 3e9}, {5}, DType::F64);
+  Tensor h = d.to(DType::BF16);
+  CHECK(h.nbytes() == 10);
+  // 1 + 2^-8 is a tie between 1 and 1 + 2^-7: even mantissa wins (1); 1 + 3*2^-8 rounds up.
+  CHECK(h.to_vector() == std::vector<double>{1.5, -2.25, 1.0, 1.015625, 3003121664.0});
+  CHECK_THROWS_WITH_AS(h.fill_(1), doctest::Contains("fill_: bfloat16 is storage-only"), Error);
 }
 
 TEST_CASE("tensor: clone and copy_ are deep, fill_ and item (float32, cpu)") {
