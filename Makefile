@@ -104,7 +104,7 @@ $(TEST_BIN): $(TEST_OBJS) $(LIB)
 	$(CXX) $^ -o $@ $(LDLIBS)
 
 test: $(TEST_BIN) $(SAR_BIN)
-	$(TEST_BIN) $(TEST_ARGS)
+	SAR_BIN=$(SAR_BIN) $(TEST_BIN) $(TEST_ARGS)
 
 # On a GPU machine: every CUDA test must run (SAR_REQUIRE_CUDA makes a missing device an
 # error, not a skip), then the same under compute-sanitizer when it is installed.

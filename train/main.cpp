@@ -1,11 +1,13 @@
 // main.cpp: the `sar` command line. Library code throws sar::Error; this is the one place
 // that turns it into a message on stderr and a non-zero exit.
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <string>
 
 #include "core/device.h"
 #include "core/error.h"
+#include "core/safetensors.h"
 #include "core/storage.h"
 #if SAR_WITH_CUDA
 #include "cuda/device_api.h"
@@ -18,17 +20,39 @@ const char* kUsage =
     "\n"
     "commands:\n"
     "  info [--device auto|cpu|cuda]   build configuration, libraries and the device chosen\n"
+    "  info --weights FILE             the tensors of a safetensors file: name, dtype, shape, bytes\n"
     "  help                            this text\n"
     "\n"
     "Training, evaluation and benchmarks arrive with later issues (see README.md).\n";
 
-int cmd_info(int argc, char** argv) {
-  std::string spec = "auto";
-  for (int i = 0; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--device") == 0 && i + 1 < argc) spec = argv[++i];
-    else if (std::strcmp(argv[i], "--help") == 0) { std::fputs("usage: sar info [--device auto|cpu|cuda]\n", stdout); return 0; }
-    else SAR_THROW("sar info: unknown option '", argv[i], "'; see sar info --help");
+// Lists a safetensors file's tensors and their total; a bad file is refused by the reader.
+int print_weights(const std::string& path) {
+  sar::SafetensorsIndex index = sar::read_safetensors_index(path);
+  size_t name_width = 4, total = 0;
+  for (const auto& e : index.entries) name_width = std::max(name_width, e.name.size());
+  std::printf("%-*s  %-5s  %-20s  %12s\n", int(name_width), "name", "dtype", "shape", "bytes");
+  for (const auto& e : index.entries) {
+    std::printf("%-*s  %-5s  %-20s  %12zu\n", int(name_width), e.name.c_str(), sar::safetensors_dtype_name(e.dtype),
+                e.shape.str().c_str(), e.end - e.begin);
+    total += e.end - e.begin;
   }
+  std::printf("%zu tensors, %zu bytes (%s)\n", index.entries.size(), total, sar::format_bytes(total).c_str());
+  for (const auto& [key, value] : index.metadata) std::printf("metadata %s = %s\n", key.c_str(), value.c_str());
+  return 0;
+}
+
+int cmd_info(int argc, char** argv) {
+  const char* usage = "usage: sar info [--device auto|cpu|cuda] [--weights FILE.safetensors]\n";
+  std::string spec = "auto", weights;
+  for (int i = 0; i < argc; ++i) {
+    std::string arg = argv[i];
+    bool has_value = i + 1 < argc;
+    if (arg == "--device" && has_value) spec = argv[++i];
+    else if (arg == "--weights" && has_value) weights = argv[++i];
+    else if (arg == "--help" || arg == "-h") { std::fputs(usage, stdout); return 0; }
+    else SAR_THROW("sar info: unknown option or missing value '", arg, "'; see sar info --help");
+  }
+  if (!weights.empty()) return print_weights(weights);
   std::printf("sar: build with CUDA: %s\n", sar::built_with_cuda() ? "yes" : "no (make CUDA=0)");
 #if SAR_WITH_CUDA
   std::printf("libraries: %s\n", sar::cuda::library_versions().c_str());
