@@ -1,0 +1,68 @@
+// module.h: the base of every layer and model: named parameters and buffers, children,
+// train/eval mode, device moves, and state as (name, tensor) pairs for safetensors.
+//
+// Names follow PyTorch/torchvision, so weights move between the two by name:
+//   conv1.weight, bn1.running_mean, layer1.0.downsample.1.weight
+// A subclass keeps its tensors and children as members and registers them once in its
+// constructor; the base stores pointers to those members, so to(device) and load_state
+// replace them in place. Modules are therefore neither copyable nor movable.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace sar {
+
+using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
+
+class Module {
+ public:
+  Module() = default;
+  virtual ~Module() = default;
+  Module(const Module&) = delete;
+  Module& operator=(const Module&) = delete;
+
+  NamedTensors named_parameters() const;  // trainable, requires_grad
+  NamedTensors named_buffers() const;     // state that is not trained (BN running statistics)
+  NamedTensors state() const;             // parameters then buffers: what a checkpoint holds
+  std::vector<Tensor> parameters() const;
+
+  // Copies values into the registered tensors by name (converting dtype, keeping device).
+  // Every name must match in both directions and every shape must agree; the error names
+  // the first missing, unexpected or mismatched tensor.
+  void load_state(const NamedTensors& state);
+
+  void train(bool on = true);  // this module and all children
+  void eval() { train(false); }
+  bool training() const { return training_; }
+
+  void to(Device device);  // moves every parameter and buffer (parameters stay leaves)
+  void to(DType dtype);    // converts every floating-point parameter and buffer
+  void zero_grad();
+  int64_t parameter_count() const;
+
+ protected:
+  // Registration, called from subclass constructors with pointers to their members.
+  void register_parameter(const std::string& name, Tensor* t);  // sets requires_grad
+  void register_buffer(const std::string& name, Tensor* t);
+  void register_module(const std::string& name, Module* child);
+
+ private:
+  struct Slot {
+    std::string name;
+    Tensor* tensor;
+  };
+  std::vector<Slot> parameters_, buffers_;
+  std::vector<std::pair<std::string, Module*>> children_;
+  bool training_ = true;
+
+  // Visits every parameter (params) or buffer slot with its full dotted name.
+  template <typename F>
+  void visit(bool params, const std::string& prefix, F&& f) const;
+};
+
+}  // namespace sar
