@@ -4,9 +4,6 @@
 
 namespace sar {
 
-// Below this many elements a parallel region costs more than it saves.
-constexpr int64_t kParallelMin = 1 << 15;
-
 template <typename T>
 void unary_forward_cpu(UnaryOp op, T* y, const T* x, int64_t n, T alpha) {
 #pragma omp parallel for if (n >= kParallelMin)

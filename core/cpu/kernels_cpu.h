@@ -16,6 +16,10 @@
 
 namespace sar {
 
+// Loops over fewer elements than this run on one thread: below it an OpenMP parallel
+// region costs more than it saves.
+constexpr int64_t kParallelMin = 1 << 15;
+
 // ---- fill, cast, copy (core/cpu/memory.cpp) ----
 template <typename T> void fill_cpu(T* x, int64_t n, T value);
 // Converts n elements between F32, F64 and I64 (float -> int truncates toward zero).
@@ -45,6 +49,7 @@ template <typename T> void binary_backward_cpu(BinaryOp op, T* da, T* db, const 
 
 // ---- matmul (core/cpu/matmul.cpp, OpenBLAS) ----
 // C[M,N] = alpha * op(A) @ op(B) + beta * C, row-major; op(A) is [M,K], op(B) is [K,N]
+// (A stored [K,M] when trans_a, B [N,K] when trans_b). K == 0 gives C = beta * C.
 template <typename T> void gemm_cpu(T* C, const T* A, const T* B, int64_t M, int64_t N, int64_t K, bool trans_a,
                                     bool trans_b, T alpha, T beta);
 

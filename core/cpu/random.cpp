@@ -5,7 +5,7 @@ namespace sar {
 
 template <typename T>
 void random_fill_cpu(T* out, int64_t n, RandomKind kind, uint64_t seed, uint64_t offset, double a, double b) {
-#pragma omp parallel for if (n >= (1 << 15))
+#pragma omp parallel for if (n >= kParallelMin)
   for (int64_t i = 0; i < n; ++i) out[i] = philox_sample<T>(kind, seed, offset + uint64_t(i), a, b);
 }
 

@@ -5,7 +5,7 @@ namespace sar {
 
 template <typename T>
 void sum_axis_cpu(T* out, const T* x, int64_t outer, int64_t R, int64_t inner) {
-#pragma omp parallel for if (outer * R * inner >= (1 << 15))
+#pragma omp parallel for if (outer * R * inner >= kParallelMin)
   for (int64_t o = 0; o < outer; ++o) {
     T* row = out + o * inner;
     for (int64_t i = 0; i < inner; ++i) row[i] = T(0);
@@ -33,7 +33,7 @@ void max_axis_cpu(T* out, int64_t* argmax, const T* x, int64_t outer, int64_t R,
 
 template <typename T>
 void broadcast_axis_cpu(T* dx, const T* dout, int64_t outer, int64_t R, int64_t inner, T scale) {
-#pragma omp parallel for if (outer * R * inner >= (1 << 15))
+#pragma omp parallel for if (outer * R * inner >= kParallelMin)
   for (int64_t o = 0; o < outer; ++o)
     for (int64_t r = 0; r < R; ++r)
       for (int64_t i = 0; i < inner; ++i) dx[(o * R + r) * inner + i] = scale * dout[o * inner + i];

@@ -6,9 +6,6 @@
 
 namespace sar {
 
-// Below this many elements a parallel region costs more than it saves.
-constexpr int64_t kParallelMin = 1 << 15;
-
 template <typename T>
 void permute_cpu(T* out, const T* in, const int64_t* out_dims, const int64_t* in_strides, int ndim, int64_t n) {
 #pragma omp parallel for if (n >= kParallelMin)
