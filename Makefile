@@ -9,6 +9,10 @@
 
 BUILD ?= build
 SHELL := /bin/bash
+# Build on every core unless -j was given (make >= 4.3 honours -j set here).
+ifeq ($(filter -j%,$(MAKEFLAGS)),)
+  MAKEFLAGS += -j$(shell nproc)
+endif
 
 # ---- CUDA: on when nvcc exists, unless CUDA=0 ----
 NVCC ?= $(or $(shell command -v nvcc 2>/dev/null),$(wildcard /usr/local/cuda/bin/nvcc))
