@@ -100,4 +100,16 @@ void Module::register_buffer(const std::string& name, Tensor* t) {
 
 void Module::register_module(const std::string& name, Module* child) { children_.emplace_back(name, child); }
 
+Sequential& Sequential::add(std::unique_ptr<Layer> layer) {
+  register_module(std::to_string(layers_.size()), layer.get());
+  layers_.push_back(std::move(layer));
+  return *this;
+}
+
+Tensor Sequential::forward(const Tensor& x) {
+  Tensor y = x;
+  for (auto& layer : layers_) y = layer->forward(y);
+  return y;
+}
+
 }  // namespace sar

@@ -65,4 +65,25 @@ class Module {
   void visit(bool params, const std::string& prefix, F&& f) const;
 };
 
+// A module with one tensor in and one out: what Sequential chains (convs, norms, pools).
+class Layer : public Module {
+ public:
+  virtual Tensor forward(const Tensor& x) = 0;
+  Tensor operator()(const Tensor& x) { return forward(x); }
+};
+
+// Runs its layers in order; they are named "0", "1", ... as in torch.nn.Sequential, so a
+// ResNet downsample branch gives "downsample.0.weight" and "downsample.1.running_mean".
+class Sequential : public Layer {
+ public:
+  Sequential() = default;
+  Sequential& add(std::unique_ptr<Layer> layer);
+  Tensor forward(const Tensor& x) override;
+  size_t size() const { return layers_.size(); }
+  Layer& operator[](size_t i) { return *layers_.at(i); }
+
+ private:
+  std::vector<std::unique_ptr<Layer>> layers_;
+};
+
 }  // namespace sar
