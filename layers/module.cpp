@@ -7,19 +7,19 @@ namespace sar {
 
 template <typename F>
 void Module::visit(bool params, const std::string& prefix, F&& f) const {
-  for (const Slot& s : params ? parameters_ : buffers_) f(prefix + s.name, s.tensor);
+  for (const Slot& s : params ? parameters_ : buffers_) f(prefix + s.name, s);
   for (const auto& [name, child] : children_) child->visit(params, prefix + name + ".", f);
 }
 
 NamedTensors Module::named_parameters() const {
   NamedTensors out;
-  visit(true, "", [&](const std::string& name, Tensor* t) { out.emplace_back(name, *t); });
+  visit(true, "", [&](const std::string& name, const Slot& s) { out.emplace_back(name, *s.tensor); });
   return out;
 }
 
 NamedTensors Module::named_buffers() const {
   NamedTensors out;
-  visit(false, "", [&](const std::string& name, Tensor* t) { out.emplace_back(name, *t); });
+  visit(false, "", [&](const std::string& name, const Slot& s) { out.emplace_back(name, *s.tensor); });
   return out;
 }
 
@@ -39,7 +39,8 @@ void Module::load_state(const NamedTensors& state) {
   std::map<std::string, const Tensor*> given;
   for (const auto& [name, t] : state) given[name] = &t;
   std::set<std::string> used;
-  auto assign = [&](const std::string& name, Tensor* slot) {
+  auto assign = [&](const std::string& name, const Slot& s) {
+    Tensor* slot = s.tensor;
     auto it = given.find(name);
     SAR_CHECK(it != given.end(), "load_state: missing tensor '", name, "' (shape ", slot->shape(), ")");
     const Tensor& src = *it->second;
@@ -61,12 +62,15 @@ void Module::train(bool on) {
 }
 
 void Module::to(Device device) {
-  visit(true, "", [&](const std::string&, Tensor* t) { *t = t->to(device).set_requires_grad(); });
-  visit(false, "", [&](const std::string&, Tensor* t) { *t = t->to(device); });
+  visit(true, "", [&](const std::string&, const Slot& s) { *s.tensor = s.tensor->to(device).set_requires_grad(); });
+  visit(false, "", [&](const std::string&, const Slot& s) {
+    if (!s.host) *s.tensor = s.tensor->to(device);
+  });
 }
 
 void Module::to(DType dtype) {
-  auto convert = [&](const std::string&, Tensor* t) {
+  auto convert = [&](const std::string&, const Slot& s) {
+    Tensor* t = s.tensor;
     if (is_floating(t->dtype())) {
       bool grad = t->requires_grad();
       *t = t->to(dtype);
@@ -78,12 +82,12 @@ void Module::to(DType dtype) {
 }
 
 void Module::zero_grad() {
-  visit(true, "", [](const std::string&, Tensor* t) { t->zero_grad(); });
+  visit(true, "", [](const std::string&, const Slot& s) { s.tensor->zero_grad(); });
 }
 
 int64_t Module::parameter_count() const {
   int64_t n = 0;
-  visit(true, "", [&](const std::string&, Tensor* t) { n += t->numel(); });
+  visit(true, "", [&](const std::string&, const Slot& s) { n += s.tensor->numel(); });
   return n;
 }
 
@@ -93,9 +97,9 @@ void Module::register_parameter(const std::string& name, Tensor* t) {
   parameters_.push_back({name, t});
 }
 
-void Module::register_buffer(const std::string& name, Tensor* t) {
+void Module::register_buffer(const std::string& name, Tensor* t, bool host) {
   SAR_CHECK(t->defined(), "register_buffer: '", name, "' is undefined");
-  buffers_.push_back({name, t});
+  buffers_.push_back({name, t, host});
 }
 
 void Module::register_module(const std::string& name, Module* child) { children_.emplace_back(name, child); }

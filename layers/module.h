@@ -48,19 +48,22 @@ class Module {
  protected:
   // Registration, called from subclass constructors with pointers to their members.
   void register_parameter(const std::string& name, Tensor* t);  // sets requires_grad
-  void register_buffer(const std::string& name, Tensor* t);
+  // host: bookkeeping that no kernel reads (BN's num_batches_tracked) stays on the CPU
+  // through to(device), so updating it never waits for the GPU.
+  void register_buffer(const std::string& name, Tensor* t, bool host = false);
   void register_module(const std::string& name, Module* child);
 
  private:
   struct Slot {
     std::string name;
     Tensor* tensor;
+    bool host = false;
   };
   std::vector<Slot> parameters_, buffers_;
   std::vector<std::pair<std::string, Module*>> children_;
   bool training_ = true;
 
-  // Visits every parameter (params) or buffer slot with its full dotted name.
+  // Visits every parameter (params) or buffer slot: f(full dotted name, const Slot&).
   template <typename F>
   void visit(bool params, const std::string& prefix, F&& f) const;
 };
