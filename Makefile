@@ -3,6 +3,7 @@
 #   make test          builds and runs the test suite (CPU tests; CUDA tests skip without a GPU)
 #   make CUDA=0 ...    CPU-only build, even where nvcc exists
 #   make gpu-check     CUDA parity tests on a GPU machine (fails when no GPU answers); writes build/gpu-check.log
+#   make bench         speed against PyTorch on the same shapes, same run (BENCH_DEVICE=cuda on a GPU)
 #   make demo          trains and evaluates SAR on synthetic data (arrives with issue 9)
 # Missing Debian packages are installed here when running as root (apt-get), so a fresh
 # machine needs only `make test`.
@@ -70,7 +71,7 @@ SAR_BIN := $(BUILD)/sar
 TEST_BIN := $(BUILD)/sar_tests
 TEST_ARGS ?=
 
-.PHONY: all test gpu-check demo clean install-deps
+.PHONY: all test gpu-check bench demo clean install-deps
 all: $(SAR_BIN)
 
 # A change of configuration (CUDA on/off, flags) rebuilds everything: objects depend on
@@ -120,6 +121,18 @@ gpu-check: $(if $(NOBUILD),,$(TEST_BIN))
 	  SAR_REQUIRE_CUDA=1 compute-sanitizer --tool memcheck --error-exitcode 1 $(TEST_BIN) --test-suite=cuda 2>&1 \
 	    | tee -a $(BUILD)/gpu-check.log | tail -3; test $${PIPESTATUS[0]} = 0; \
 	else echo "gpu-check: compute-sanitizer not found, memcheck skipped" | tee -a $(BUILD)/gpu-check.log; fi
+
+# Speed against PyTorch on the same shapes in the same run (ratios, never bare times).
+# BENCH_DEVICE=cuda on a GPU machine. PyTorch: Debian's python3-torch (/usr/bin/python3).
+BENCH_DEVICE ?= cpu
+BENCH_PYTHON ?= /usr/bin/python3
+bench: $(SAR_BIN)
+	@mkdir -p $(BUILD)/bench
+	$(SAR_BIN) bench layers --print-shapes > $(BUILD)/bench/layer_shapes.json
+	$(BENCH_PYTHON) tools/bench_layers_torch.py $(BUILD)/bench/layer_shapes.json --device $(BENCH_DEVICE) \
+	  > $(BUILD)/bench/layers_torch.json 2> $(BUILD)/bench/layers_torch.log
+	$(SAR_BIN) bench layers --device $(BENCH_DEVICE) --baseline $(BUILD)/bench/layers_torch.json \
+	  | tee $(BUILD)/bench/layers.txt
 
 demo:
 	@echo "make demo: training and evaluating SAR on synthetic data arrives with issue 9 (see README)"; exit 1

@@ -43,6 +43,10 @@ Device resolve_device(const std::string& spec, std::string* choice) {
   return Device::CPU;
 }
 
+void device_synchronize(Device d) {
+  if (d == Device::CUDA) SAR_ON_CUDA("device_synchronize", cuda::synchronize());
+}
+
 void throw_built_without_cuda(const char* what) {
   SAR_THROW(what, ": this binary was built without CUDA (make CUDA=0); rebuild with nvcc on PATH");
 }

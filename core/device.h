@@ -21,6 +21,9 @@ std::string cuda_device_description();  // "NVIDIA H100 80GB HBM3 (sm_90, 79.1 G
 // *choice (when given) receives one line saying which and why. "cuda" without a device throws.
 Device resolve_device(const std::string& spec, std::string* choice = nullptr);
 
+// Waits until all queued work on the device is done (a no-op for the CPU): for timing.
+void device_synchronize(Device d);
+
 // Throws "built without CUDA (make CUDA=0)"; the one place CPU-only builds refuse CUDA work.
 [[noreturn]] void throw_built_without_cuda(const char* what);
 

@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/safetensors.h"
 #include "core/storage.h"
+#include "train/bench_layers.h"
 #if SAR_WITH_CUDA
 #include "cuda/device_api.h"
 #endif
@@ -21,9 +22,10 @@ const char* kUsage =
     "commands:\n"
     "  info [--device auto|cpu|cuda]   build configuration, libraries and the device chosen\n"
     "  info --weights FILE             the tensors of a safetensors file: name, dtype, shape, bytes\n"
+    "  bench layers [--help]           conv/deconv forward+backward timings of ResNet-50 shapes\n"
     "  help                            this text\n"
     "\n"
-    "Training, evaluation and benchmarks arrive with later issues (see README.md).\n";
+    "Training and evaluation arrive with later issues (see README.md).\n";
 
 // Lists a safetensors file's tensors and their total; a bad file is refused by the reader.
 int print_weights(const std::string& path) {
@@ -74,6 +76,8 @@ int main(int argc, char** argv) {
     }
     std::string cmd = argv[1];
     if (cmd == "info") return cmd_info(argc - 2, argv + 2);
+    if (cmd == "bench" && argc >= 3 && std::string(argv[2]) == "layers") return sar::bench_layers_main(argc - 3, argv + 3);
+    if (cmd == "bench") SAR_THROW("sar bench: expected a benchmark name: layers");
     std::fprintf(stderr, "sar: unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
     return 2;
   } catch (const sar::Error& e) {
