@@ -1,0 +1,112 @@
+// upsample.cpp: CPU twins of cuda/upsample.cu. x is [NC, H, W] and y [NC, Ho, Wo]: one
+// plane p per (n, c); OpenMP splits the planes, so no two threads write the same element.
+#include <algorithm>
+
+#include "core/cpu/kernels_cpu.h"
+
+namespace sar {
+
+template <typename T>
+void upsample_nearest2d_forward_cpu(T* y, const T* x, int64_t NC, int64_t H, int64_t W, int scale) {
+  const int64_t Ho = H * scale, Wo = W * scale;
+#pragma omp parallel for if (NC * Ho * Wo >= kParallelMin)
+  for (int64_t p = 0; p < NC; ++p)
+    for (int64_t i = 0; i < Ho; ++i)
+      for (int64_t j = 0; j < Wo; ++j) y[(p * Ho + i) * Wo + j] = x[(p * H + i / scale) * W + j / scale];
+}
+
+template <typename T>
+void upsample_nearest2d_backward_cpu(T* dx, const T* dy, int64_t NC, int64_t H, int64_t W, int scale) {
+  const int64_t Ho = H * scale, Wo = W * scale;
+#pragma omp parallel for if (NC * Ho * Wo >= kParallelMin)
+  for (int64_t p = 0; p < NC; ++p)
+    for (int64_t h = 0; h < H; ++h)
+      for (int64_t w = 0; w < W; ++w) {
+        // the scale x scale block of outputs that copied x[p, h, w]
+        T sum = T(0);
+        for (int64_t i = h * scale; i < (h + 1) * scale; ++i)
+          for (int64_t j = w * scale; j < (w + 1) * scale; ++j) sum += dy[(p * Ho + i) * Wo + j];
+        dx[(p * H + h) * W + w] = sum;
+      }
+}
+
+// PyTorch's source coordinate of output index d along an axis of size in -> out
+// (area_pixel_compute_source_index, scale computed first as PyTorch does): the neighbours
+// i0 <= i1 (clamped to the edge) and lambda, the weight of i1.
+template <typename T>
+static void bilinear_source(int64_t d, int64_t in, int64_t out, bool align_corners, int64_t* i0, int64_t* i1,
+                            T* lambda) {
+  T src;
+  if (align_corners) {
+    const T scale = out > 1 ? T(in - 1) / T(out - 1) : T(0);
+    src = scale * T(d);
+  } else {
+    const T scale = T(in) / T(out);
+    src = std::max(scale * (T(d) + T(0.5)) - T(0.5), T(0));  // the clamp keeps the first half-pixel on x[0]
+  }
+  *i0 = std::min<int64_t>(int64_t(src), in - 1);
+  *i1 = std::min<int64_t>(*i0 + 1, in - 1);
+  *lambda = src - T(*i0);
+}
+
+// The 2x2 neighbourhood one output reads: rows h0, h1 with weights 1 - lh, lh; columns
+// w0, w1 with weights 1 - lw, lw. Indices are within the output's plane. File-local
+// (unnamed namespace): cuda/upsample.cu has its float twin.
+namespace {
+template <typename T>
+struct BilinearTaps {
+  int64_t h0, h1, w0, w1;
+  T lh, lw;
+};
+}  // namespace
+
+// Calls visit(p, k, taps) for every output k = (p, i, j); the planes p are split across
+// threads, so a visit may write anywhere in its own plane.
+template <typename T, typename Visit>
+static void for_each_bilinear_output(int64_t NC, int64_t H, int64_t W, int64_t Ho, int64_t Wo, bool align_corners,
+                                     Visit visit) {
+#pragma omp parallel for if (NC * Ho * Wo >= kParallelMin)
+  for (int64_t p = 0; p < NC; ++p)
+    for (int64_t i = 0; i < Ho; ++i) {
+      BilinearTaps<T> t;
+      bilinear_source(i, H, Ho, align_corners, &t.h0, &t.h1, &t.lh);
+      for (int64_t j = 0; j < Wo; ++j) {
+        bilinear_source(j, W, Wo, align_corners, &t.w0, &t.w1, &t.lw);
+        visit(p, (p * Ho + i) * Wo + j, t);
+      }
+    }
+}
+
+template <typename T>
+void upsample_bilinear2d_forward_cpu(T* y, const T* x, int64_t NC, int64_t H, int64_t W, int64_t Ho, int64_t Wo,
+                                     bool align_corners) {
+  for_each_bilinear_output<T>(NC, H, W, Ho, Wo, align_corners, [&](int64_t p, int64_t k, const BilinearTaps<T>& t) {
+    const T* xp = x + p * H * W;
+    y[k] = (T(1) - t.lh) * ((T(1) - t.lw) * xp[t.h0 * W + t.w0] + t.lw * xp[t.h0 * W + t.w1]) +
+           t.lh * ((T(1) - t.lw) * xp[t.h1 * W + t.w0] + t.lw * xp[t.h1 * W + t.w1]);
+  });
+}
+
+// A scatter: each output adds dy, times the forward's 4 weights, into its neighbours.
+template <typename T>
+void upsample_bilinear2d_backward_cpu(T* dx, const T* dy, int64_t NC, int64_t H, int64_t W, int64_t Ho, int64_t Wo,
+                                      bool align_corners) {
+  std::fill(dx, dx + NC * H * W, T(0));
+  for_each_bilinear_output<T>(NC, H, W, Ho, Wo, align_corners, [&](int64_t p, int64_t k, const BilinearTaps<T>& t) {
+    T* dxp = dx + p * H * W;
+    dxp[t.h0 * W + t.w0] += (T(1) - t.lh) * (T(1) - t.lw) * dy[k];
+    dxp[t.h0 * W + t.w1] += (T(1) - t.lh) * t.lw * dy[k];
+    dxp[t.h1 * W + t.w0] += t.lh * (T(1) - t.lw) * dy[k];
+    dxp[t.h1 * W + t.w1] += t.lh * t.lw * dy[k];
+  });
+}
+
+#define SAR_INSTANTIATE(T)                                                                                         \
+  template void upsample_nearest2d_forward_cpu<T>(T*, const T*, int64_t, int64_t, int64_t, int);                   \
+  template void upsample_nearest2d_backward_cpu<T>(T*, const T*, int64_t, int64_t, int64_t, int);                  \
+  template void upsample_bilinear2d_forward_cpu<T>(T*, const T*, int64_t, int64_t, int64_t, int64_t, int64_t, bool); \
+  template void upsample_bilinear2d_backward_cpu<T>(T*, const T*, int64_t, int64_t, int64_t, int64_t, int64_t, bool);
+SAR_INSTANTIATE(float)
+SAR_INSTANTIATE(double)
+
+}  // namespace sar
