@@ -6,9 +6,11 @@
 // CPU twins: batch_norm_stats_cpu, batch_norm_forward_cpu, batch_norm_backward_cpu (core/cpu/batch_norm.cpp).
 // Tests: tests/test_batch_norm.cpp.
 // Parallelism: stats and backward: one block per channel, threads stride over its M values
-// (k -> n = k / HW, s = k % HW, coalesced along s), block sums; forward: one thread per element.
+// (k -> n = k / HW, s = k % HW, coalesced along s), block_sum (cuda/block_reduce.cuh);
+// forward: one thread per element.
 // Hand-written rather than cuDNN: cuDNN 9 deprecates cudnnBatchNormalization*, and these
 // kernels run the CPU twin's two-pass math, so parity compares one algorithm on two devices.
+#include "cuda/block_reduce.cuh"
 #include "cuda/cuda_check.h"
 #include "cuda/device_api.h"
 #include "cuda/kernels_cuda.h"
@@ -16,23 +18,6 @@
 namespace sar {
 
 static cudaStream_t stream() { return static_cast<cudaStream_t>(cuda::stream()); }
-
-// The sum of v over the block, returned to every thread. Every thread of the block must
-// call it; blockDim.x is kThreads.
-static_assert(cuda::kThreads % 32 == 0 && cuda::kThreads <= 1024, "block_sum needs whole warps, at most 32");
-static __device__ float block_sum(float v) {
-  __shared__ float per_warp[32];
-  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
-  // step 1: each warp folds its 32 values; xor shuffles leave the sum in every lane
-  for (int offset = 16; offset > 0; offset /= 2) v += __shfl_xor_sync(0xffffffffu, v, offset);
-  if (lane == 0) per_warp[warp] = v;
-  __syncthreads();
-  // step 2: every warp folds the per-warp sums, so all threads end with the total
-  v = lane < int(blockDim.x / 32) ? per_warp[lane] : 0.f;
-  for (int offset = 16; offset > 0; offset /= 2) v += __shfl_xor_sync(0xffffffffu, v, offset);
-  __syncthreads();  // per_warp is reused by the next call
-  return v;
-}
 
 // Offset of value k of channel c in x [N, C, HW].
 static __device__ int64_t channel_offset(int64_t k, int64_t c, int64_t C, int64_t HW) {

@@ -4,6 +4,7 @@
 //   [outer, Ri, inner]. Forwards overwrite; gather backward ACCUMULATES into a zeroed dx (atomicAdd).
 // CPU twins: permute_cpu, gather_forward_cpu, gather_backward_cpu (core/cpu/shape_ops.cpp).
 // Tests: tests/test_shape_ops.cpp. Parallelism: one thread per output element, grid-stride loop.
+#include "core/index_math.h"
 #include "core/shape.h"
 #include "cuda/cuda_check.h"
 #include "cuda/device_api.h"
@@ -25,15 +26,7 @@ struct PermuteIndex {
 // Word: an unsigned type of the element's size; the bytes are moved, never interpreted.
 template <typename Word>
 __global__ void permute_kernel(Word* out, const Word* in, PermuteIndex p, int64_t n) {
-  GRID_STRIDE_LOOP(j, n) {
-    // Peel j's coordinates off from the last dim; each one steps its input stride.
-    int64_t rest = j, src = 0;
-    for (int d = p.ndim - 1; d >= 0; --d) {
-      src += rest % p.out_dims[d] * p.in_strides[d];
-      rest /= p.out_dims[d];
-    }
-    out[j] = in[src];
-  }
+  GRID_STRIDE_LOOP(j, n) out[j] = in[permute_source_offset(j, p.out_dims, p.in_strides, p.ndim)];
 }
 
 void permute_cuda(void* out, const void* in, int elem_bytes, const int64_t* out_dims, const int64_t* in_strides,

@@ -5,8 +5,9 @@
 // CPU twins: softmax_forward_cpu / softmax_backward_cpu (core/cpu/softmax.cpp).
 // Tests: tests/test_softmax.cpp.
 // Parallelism: inner == 1 (the last axis): one block per row, threads stride over R, and
-// block_reduce combines max and sums (warp shuffles, then one warp over the warps);
+// block_max / block_sum (cuda/block_reduce.cuh) combine the threads' partial results;
 // inner > 1: one thread per (o, i), looping over R, which reads coalesced across i.
+#include "cuda/block_reduce.cuh"
 #include "cuda/cuda_check.h"
 #include "cuda/device_api.h"
 #include "cuda/kernels_cuda.h"
@@ -15,25 +16,6 @@ namespace sar {
 
 static cudaStream_t stream() { return static_cast<cudaStream_t>(cuda::stream()); }
 
-// The max (is_max) or sum of v over the whole block, returned to every thread. Every
-// thread of the block must call it; blockDim.x is kThreads.
-static_assert(cuda::kThreads % 32 == 0 && cuda::kThreads <= 1024, "block_reduce needs whole warps, at most 32");
-__device__ float block_reduce(float v, bool is_max) {
-  __shared__ float per_warp[32];
-  const float identity = is_max ? -INFINITY : 0.f;
-  auto combine = [is_max](float a, float b) { return is_max ? fmaxf(a, b) : a + b; };
-  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
-  // step 1: each warp folds its 32 values; xor shuffles leave the result in every lane
-  for (int offset = 16; offset > 0; offset /= 2) v = combine(v, __shfl_xor_sync(0xffffffffu, v, offset));
-  if (lane == 0) per_warp[warp] = v;
-  __syncthreads();
-  // step 2: every warp folds the per-warp results, so all threads end with the total
-  v = lane < int(blockDim.x / 32) ? per_warp[lane] : identity;
-  for (int offset = 16; offset > 0; offset /= 2) v = combine(v, __shfl_xor_sync(0xffffffffu, v, offset));
-  __syncthreads();  // per_warp is reused by the next call
-  return v;
-}
-
 // One block per row o: x[o, 0..R).
 __global__ void softmax_rows_forward_kernel(float* y, const float* x, int64_t R, bool log) {
   const float* xo = x + blockIdx.x * R;
@@ -41,11 +23,11 @@ __global__ void softmax_rows_forward_kernel(float* y, const float* x, int64_t R,
   // pass 1: the row max, so that every exp below is of a number <= 0
   float m = -INFINITY;
   for (int64_t r = threadIdx.x; r < R; r += blockDim.x) m = fmaxf(m, xo[r]);
-  m = block_reduce(m, true);
+  m = block_max(m);
   // pass 2: the normaliser s = sum exp(x - m)
   float s = 0.f;
   for (int64_t r = threadIdx.x; r < R; r += blockDim.x) s += expf(xo[r] - m);
-  s = block_reduce(s, false);
+  s = block_sum(s);
   // pass 3: write exp(x - m) / s, or its log
   const float log_s = logf(s);
   for (int64_t r = threadIdx.x; r < R; r += blockDim.x) yo[r] = log ? xo[r] - m - log_s : expf(xo[r] - m) / s;
@@ -75,7 +57,7 @@ __global__ void softmax_rows_backward_kernel(float* dx, const float* dy, const f
   // pass 1: softmax needs sum dy * y, log-softmax sum dy
   float dot = 0.f;
   for (int64_t r = threadIdx.x; r < R; r += blockDim.x) dot += log ? dyo[r] : dyo[r] * yo[r];
-  dot = block_reduce(dot, false);
+  dot = block_sum(dot);
   // pass 2: dx = y * (dy - dot), or dy - softmax * dot (exp(y) is the softmax)
   for (int64_t r = threadIdx.x; r < R; r += blockDim.x)
     dxo[r] = log ? dyo[r] - expf(yo[r]) * dot : yo[r] * (dyo[r] - dot);

@@ -9,6 +9,8 @@
 // Parallelism: one thread per output element, except the nearest backward: one thread per
 // input, gathering its block. The bilinear backward scatters with atomicAdd, as PyTorch does:
 // the inputs an output reads depend on rounding, so a gather would have to search for them.
+// The source indices and weights (bilinear_source, BilinearTaps) are core/index_math.h, shared with the CPU.
+#include "core/index_math.h"
 #include "cuda/cuda_check.h"
 #include "cuda/device_api.h"
 #include "cuda/kernels_cuda.h"
@@ -39,36 +41,10 @@ __global__ void upsample_nearest2d_backward_kernel(float* dx, const float* dy, i
   }
 }
 
-// PyTorch's source coordinate of output index d along an axis of size in -> out, as
-// bilinear_source in the CPU twin: the neighbours i0 <= i1 (clamped to the edge) and lambda,
-// the weight of i1.
-static __device__ void bilinear_source(int64_t d, int64_t in, int64_t out, bool align_corners, int64_t* i0,
-                                       int64_t* i1, float* lambda) {
-  float src;
-  if (align_corners) {
-    const float scale = out > 1 ? float(in - 1) / float(out - 1) : 0.f;
-    src = scale * float(d);
-  } else {
-    const float scale = float(in) / float(out);
-    src = fmaxf(scale * (float(d) + 0.5f) - 0.5f, 0.f);
-  }
-  *i0 = min(int64_t(src), in - 1);
-  *i1 = min(*i0 + 1, in - 1);
-  *lambda = src - float(*i0);
-}
-
-// The 2x2 neighbourhood output (i, j) reads, as BilinearTaps in the CPU twin: rows h0, h1
-// with weights 1 - lh, lh; columns w0, w1 with weights 1 - lw, lw. File-local (unnamed namespace).
-namespace {
-struct BilinearTaps {
-  int64_t h0, h1, w0, w1;
-  float lh, lw;
-};
-}  // namespace
-
-static __device__ BilinearTaps bilinear_taps(int64_t i, int64_t j, int64_t H, int64_t W, int64_t Ho, int64_t Wo,
-                                             bool align_corners) {
-  BilinearTaps t;
+// The 2x2 neighbourhood output (i, j) reads, both axes at once (the CPU twin reuses a row's).
+static __device__ BilinearTaps<float> bilinear_taps(int64_t i, int64_t j, int64_t H, int64_t W, int64_t Ho,
+                                                    int64_t Wo, bool align_corners) {
+  BilinearTaps<float> t;
   bilinear_source(i, H, Ho, align_corners, &t.h0, &t.h1, &t.lh);
   bilinear_source(j, W, Wo, align_corners, &t.w0, &t.w1, &t.lw);
   return t;
@@ -78,7 +54,7 @@ __global__ void upsample_bilinear2d_forward_kernel(float* y, const float* x, int
                                                    int64_t Ho, int64_t Wo, bool align_corners) {
   GRID_STRIDE_LOOP(k, NC * Ho * Wo) {
     const int64_t j = k % Wo, i = (k / Wo) % Ho, p = k / (Ho * Wo);
-    const BilinearTaps t = bilinear_taps(i, j, H, W, Ho, Wo, align_corners);
+    const BilinearTaps<float> t = bilinear_taps(i, j, H, W, Ho, Wo, align_corners);
     const float* xp = x + p * H * W;
     y[k] = (1.f - t.lh) * ((1.f - t.lw) * xp[t.h0 * W + t.w0] + t.lw * xp[t.h0 * W + t.w1]) +
            t.lh * ((1.f - t.lw) * xp[t.h1 * W + t.w0] + t.lw * xp[t.h1 * W + t.w1]);
@@ -90,7 +66,7 @@ __global__ void upsample_bilinear2d_backward_kernel(float* dx, const float* dy, 
                                                     int64_t Ho, int64_t Wo, bool align_corners) {
   GRID_STRIDE_LOOP(k, NC * Ho * Wo) {
     const int64_t j = k % Wo, i = (k / Wo) % Ho, p = k / (Ho * Wo);
-    const BilinearTaps t = bilinear_taps(i, j, H, W, Ho, Wo, align_corners);
+    const BilinearTaps<float> t = bilinear_taps(i, j, H, W, Ho, Wo, align_corners);
     float* dxp = dx + p * H * W;
     atomicAdd(dxp + t.h0 * W + t.w0, (1.f - t.lh) * (1.f - t.lw) * dy[k]);
     atomicAdd(dxp + t.h0 * W + t.w1, (1.f - t.lh) * t.lw * dy[k]);

@@ -3,21 +3,14 @@
 // own: they are axis_copy_cpu in core/cpu/memory.cpp.)
 #include "core/cpu/kernels_cpu.h"
 #include "core/error.h"
+#include "core/index_math.h"
 
 namespace sar {
 
 template <typename T>
 void permute_cpu(T* out, const T* in, const int64_t* out_dims, const int64_t* in_strides, int ndim, int64_t n) {
 #pragma omp parallel for if (n >= kParallelMin)
-  for (int64_t j = 0; j < n; ++j) {
-    // Peel j's coordinates off from the last dim; each one steps its input stride.
-    int64_t rest = j, src = 0;
-    for (int d = ndim - 1; d >= 0; --d) {
-      src += rest % out_dims[d] * in_strides[d];
-      rest /= out_dims[d];
-    }
-    out[j] = in[src];
-  }
+  for (int64_t j = 0; j < n; ++j) out[j] = in[permute_source_offset(j, out_dims, in_strides, ndim)];
 }
 
 // Calls visit(j, s) for every element j of index (and out), where s is the flat offset

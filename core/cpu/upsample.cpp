@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/cpu/kernels_cpu.h"
+#include "core/index_math.h"
 
 namespace sar {
 
@@ -30,38 +31,9 @@ void upsample_nearest2d_backward_cpu(T* dx, const T* dy, int64_t NC, int64_t H, 
       }
 }
 
-// PyTorch's source coordinate of output index d along an axis of size in -> out
-// (area_pixel_compute_source_index, scale computed first as PyTorch does): the neighbours
-// i0 <= i1 (clamped to the edge) and lambda, the weight of i1.
-template <typename T>
-static void bilinear_source(int64_t d, int64_t in, int64_t out, bool align_corners, int64_t* i0, int64_t* i1,
-                            T* lambda) {
-  T src;
-  if (align_corners) {
-    const T scale = out > 1 ? T(in - 1) / T(out - 1) : T(0);
-    src = scale * T(d);
-  } else {
-    const T scale = T(in) / T(out);
-    src = std::max(scale * (T(d) + T(0.5)) - T(0.5), T(0));  // the clamp keeps the first half-pixel on x[0]
-  }
-  *i0 = std::min<int64_t>(int64_t(src), in - 1);
-  *i1 = std::min<int64_t>(*i0 + 1, in - 1);
-  *lambda = src - T(*i0);
-}
-
-// The 2x2 neighbourhood one output reads: rows h0, h1 with weights 1 - lh, lh; columns
-// w0, w1 with weights 1 - lw, lw. Indices are within the output's plane. File-local
-// (unnamed namespace): cuda/upsample.cu has its float twin.
-namespace {
-template <typename T>
-struct BilinearTaps {
-  int64_t h0, h1, w0, w1;
-  T lh, lw;
-};
-}  // namespace
-
 // Calls visit(p, k, taps) for every output k = (p, i, j); the planes p are split across
-// threads, so a visit may write anywhere in its own plane.
+// threads, so a visit may write anywhere in its own plane. The taps (bilinear_source,
+// BilinearTaps) are core/index_math.h, shared with the CUDA twin; a row's are computed once.
 template <typename T, typename Visit>
 static void for_each_bilinear_output(int64_t NC, int64_t H, int64_t W, int64_t Ho, int64_t Wo, bool align_corners,
                                      Visit visit) {

@@ -19,12 +19,6 @@ static void check_per_channel(const Tensor& t, const Tensor& x, const char* arg)
             t.shape());
 }
 
-// The kernels take nullptr for an absent optional tensor (no affine, no running statistics, no gradient).
-template <typename T>
-static T* data_or_null(const Tensor& t) {
-  return t.defined() ? t.data<T>() : nullptr;
-}
-
 // The tape node's backward: only the gradients someone needs (a frozen affine gets none).
 static TensorList batch_norm_backward(const Tensor& dy, const Tensor& x, const Tensor& weight, const Tensor& bias,
                                       const Tensor& mean, const Tensor& invstd, bool training) {
@@ -35,16 +29,16 @@ static TensorList batch_norm_backward(const Tensor& dy, const Tensor& x, const T
   Tensor dbias = wanted(bias) ? Tensor::empty_like(bias) : Tensor();
   if (x.is_cuda()) {
     SAR_ON_CUDA("batch_norm2d backward",
-                batch_norm_backward_cuda(data_or_null<float>(dx), data_or_null<float>(dweight),
-                                         data_or_null<float>(dbias), dy.data<float>(), mean.data<float>(),
-                                         invstd.data<float>(), x.data<float>(), data_or_null<float>(weight), N, C,
+                batch_norm_backward_cuda(optional_data<float>(dx), optional_data<float>(dweight),
+                                         optional_data<float>(dbias), dy.data<float>(), mean.data<float>(),
+                                         invstd.data<float>(), x.data<float>(), optional_data<float>(weight), N, C,
                                          HW, training));
   } else {
     dispatch_float(x.dtype(), "batch_norm2d backward", [&](auto zero) {
       using T = decltype(zero);
-      batch_norm_backward_cpu<T>(data_or_null<T>(dx), data_or_null<T>(dweight), data_or_null<T>(dbias),
+      batch_norm_backward_cpu<T>(optional_data<T>(dx), optional_data<T>(dweight), optional_data<T>(dbias),
                                  dy.data<T>(), mean.data<T>(), invstd.data<T>(), x.data<T>(),
-                                 data_or_null<T>(weight), N, C, HW, training);
+                                 optional_data<T>(weight), N, C, HW, training);
     });
   }
   return {dx, dweight, dbias};
@@ -72,14 +66,14 @@ Tensor batch_norm2d(const Tensor& x, const Tensor& weight, const Tensor& bias, T
   if (training) {
     if (x.is_cuda()) {
       SAR_ON_CUDA("batch_norm2d", batch_norm_stats_cuda(mean.data<float>(), invstd.data<float>(),
-                                                        data_or_null<float>(running_mean),
-                                                        data_or_null<float>(running_var), x.data<float>(), N, C,
+                                                        optional_data<float>(running_mean),
+                                                        optional_data<float>(running_var), x.data<float>(), N, C,
                                                         HW, float(momentum), float(eps)));
     } else {
       dispatch_float(x.dtype(), "batch_norm2d", [&](auto zero) {
         using T = decltype(zero);
-        batch_norm_stats_cpu<T>(mean.data<T>(), invstd.data<T>(), data_or_null<T>(running_mean),
-                                data_or_null<T>(running_var), x.data<T>(), N, C, HW, T(momentum), T(eps));
+        batch_norm_stats_cpu<T>(mean.data<T>(), invstd.data<T>(), optional_data<T>(running_mean),
+                                optional_data<T>(running_var), x.data<T>(), N, C, HW, T(momentum), T(eps));
       });
     }
   } else {
@@ -92,13 +86,13 @@ Tensor batch_norm2d(const Tensor& x, const Tensor& weight, const Tensor& bias, T
   Tensor y = Tensor::empty_like(x);
   if (x.is_cuda()) {
     SAR_ON_CUDA("batch_norm2d", batch_norm_forward_cuda(y.data<float>(), mean.data<float>(), invstd.data<float>(),
-                                                        x.data<float>(), data_or_null<float>(weight),
-                                                        data_or_null<float>(bias), N, C, HW));
+                                                        x.data<float>(), optional_data<float>(weight),
+                                                        optional_data<float>(bias), N, C, HW));
   } else {
     dispatch_float(x.dtype(), "batch_norm2d", [&](auto zero) {
       using T = decltype(zero);
-      batch_norm_forward_cpu<T>(y.data<T>(), mean.data<T>(), invstd.data<T>(), x.data<T>(), data_or_null<T>(weight),
-                                data_or_null<T>(bias), N, C, HW);
+      batch_norm_forward_cpu<T>(y.data<T>(), mean.data<T>(), invstd.data<T>(), x.data<T>(), optional_data<T>(weight),
+                                optional_data<T>(bias), N, C, HW);
     });
   }
 

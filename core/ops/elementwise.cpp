@@ -100,14 +100,13 @@ static Tensor binary(const char* name, BinaryOp op, const Tensor& a, const Tenso
     Tensor da = a.requires_grad() ? Tensor::empty_like(dout) : Tensor();
     Tensor db = b.requires_grad() ? Tensor::empty_like(dout) : Tensor();
     if (dout.is_cuda()) {
-      SAR_ON_CUDA(name, binary_backward_cuda(op, da.defined() ? da.data<float>() : nullptr,
-                                             db.defined() ? db.data<float>() : nullptr, dout.data<float>(),
+      SAR_ON_CUDA(name, binary_backward_cuda(op, optional_data<float>(da), optional_data<float>(db), dout.data<float>(),
                                              a.data<float>(), b.data<float>(), bi, dout.numel()));
     } else {
       dispatch_float(dout.dtype(), name, [&](auto zero) {
         using T = decltype(zero);
-        binary_backward_cpu<T>(op, da.defined() ? da.data<T>() : nullptr, db.defined() ? db.data<T>() : nullptr,
-                               dout.data<T>(), a.data<T>(), b.data<T>(), bi, dout.numel());
+        binary_backward_cpu<T>(op, optional_data<T>(da), optional_data<T>(db), dout.data<T>(), a.data<T>(),
+                               b.data<T>(), bi, dout.numel());
       });
     }
     return {da.defined() ? sum_to(da, a.shape()) : Tensor(), db.defined() ? sum_to(db, b.shape()) : Tensor()};

@@ -13,6 +13,13 @@ void check_same(const Tensor& a, const Tensor& b, const char* op, const char* ar
 // On CUDA, the kernels take float32: say so instead of failing inside a kernel.
 void check_cuda_float32(const Tensor& x, const char* op, const char* arg);
 
+// The raw data of an optional tensor, or nullptr when it is undefined: kernels take
+// nullptr for an absent input (no affine, no running statistics) or an unwanted gradient.
+template <typename T>
+T* optional_data(const Tensor& t) {
+  return t.defined() ? t.data<T>() : nullptr;
+}
+
 // Calls f(float{}) or f(double{}) by dtype, so a CPU branch is written once:
 //   dispatch_float(x.dtype(), "exp", [&](auto zero) { using T = decltype(zero); ... });
 template <typename F>
