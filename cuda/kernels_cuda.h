@@ -7,6 +7,7 @@
 
 #include <cstdint>
 
+#include "core/conv_geometry.h"
 #include "core/dtype.h"
 #include "core/philox.h"
 #include "core/scalar_math.h"
@@ -55,5 +56,34 @@ void gather_forward_cuda(float* out, const float* x, const int64_t* index, int64
                          int64_t inner);
 void gather_backward_cuda(float* dx, const float* dout, const int64_t* index, int64_t outer, int64_t Rx,
                           int64_t Ri, int64_t inner);
+
+// ---- batch normalization (cuda/batch_norm.cu) ----
+void batch_norm_stats_cuda(float* mean, float* invstd, float* running_mean, float* running_var, const float* x,
+                           int64_t N, int64_t C, int64_t HW, float momentum, float eps);
+void batch_norm_forward_cuda(float* y, const float* mean, const float* invstd, const float* x, const float* weight,
+                             const float* bias, int64_t N, int64_t C, int64_t HW);
+void batch_norm_backward_cuda(float* dx, float* dweight, float* dbias, const float* dy, const float* mean,
+                              const float* invstd, const float* x, const float* weight, int64_t N, int64_t C,
+                              int64_t HW, bool training);
+
+// ---- pooling (cuda/pooling.cu) ----
+void max_pool2d_forward_cuda(float* y, int64_t* argmax, const float* x, int64_t NC, int64_t H, int64_t W,
+                             int64_t Ho, int64_t Wo, int kH, int kW, int sH, int sW, int pH, int pW);
+void max_pool2d_backward_cuda(float* dx, const float* dy, const int64_t* argmax, int64_t NC, int64_t H, int64_t W,
+                              int64_t Ho, int64_t Wo, int kH, int kW, int sH, int sW, int pH, int pW);
+
+// ---- upsampling (cuda/upsample.cu) ----
+void upsample_nearest2d_forward_cuda(float* y, const float* x, int64_t NC, int64_t H, int64_t W, int scale);
+void upsample_nearest2d_backward_cuda(float* dx, const float* dy, int64_t NC, int64_t H, int64_t W, int scale);
+void upsample_bilinear2d_forward_cuda(float* y, const float* x, int64_t NC, int64_t H, int64_t W, int64_t Ho,
+                                      int64_t Wo, bool align_corners);
+void upsample_bilinear2d_backward_cuda(float* dx, const float* dy, int64_t NC, int64_t H, int64_t W, int64_t Ho,
+                                       int64_t Wo, bool align_corners);
+
+// ---- convolution (cuda/conv.cu, cuDNN) ----
+void conv2d_forward_cuda(float* y, const float* x, const float* w, const float* bias, const ConvGeometry& g);
+void conv2d_backward_data_cuda(float* dx, const float* dy, const float* w, const float* bias, const ConvGeometry& g);
+void conv2d_backward_filter_cuda(float* dw, const float* dy, const float* x, const ConvGeometry& g);
+void conv2d_backward_bias_cuda(float* dbias, const float* dy, int64_t N, int64_t C, int64_t P);
 
 }  // namespace sar

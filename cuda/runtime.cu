@@ -1,5 +1,5 @@
 // runtime.cu: device discovery, the caching allocator's raw functions, copies, the stream
-// and the cuBLAS handle (cuda/device_api.h). No kernels here.
+// and the cuBLAS and cuDNN handles (cuda/device_api.h). No kernels here.
 #include <cstdio>
 #include <mutex>
 
@@ -84,6 +84,16 @@ void* cublas_handle() {
     cublasHandle_t h;
     CUBLAS_CHECK(cublasCreate(&h));
     CUBLAS_CHECK(cublasSetStream(h, cudaStreamLegacy));
+    return h;
+  }();
+  return static_cast<void*>(handle);
+}
+
+void* cudnn_handle() {
+  static cudnnHandle_t handle = [] {
+    cudnnHandle_t h;
+    CUDNN_CHECK(cudnnCreate(&h));
+    CUDNN_CHECK(cudnnSetStream(h, cudaStreamLegacy));
     return h;
   }();
   return static_cast<void*>(handle);

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 
+#include "core/conv_geometry.h"
 #include "core/dtype.h"
 #include "core/philox.h"
 #include "core/scalar_math.h"
@@ -85,5 +86,65 @@ template <typename T> void gather_forward_cpu(T* out, const T* x, const int64_t*
 // dx[o, index[o, r, i], i] += dout[o, r, i]: ACCUMULATES into dx, which the caller zeroes.
 template <typename T> void gather_backward_cpu(T* dx, const T* dout, const int64_t* index, int64_t outer,
                                                int64_t Rx, int64_t Ri, int64_t inner);
+
+// ---- batch normalization (core/cpu/batch_norm.cpp), x: [N, C, HW]; per-channel arrays: [C] ----
+// mean and invstd = 1 / sqrt(var + eps) of each channel's N*HW values (biased var). Unless
+// nullptr, running_mean and running_var are blended IN PLACE: r = (1 - momentum) * r +
+// momentum * statistic, with the unbiased variance (var * M / (M - 1)) for running_var.
+template <typename T> void batch_norm_stats_cpu(T* mean, T* invstd, T* running_mean, T* running_var, const T* x,
+                                                int64_t N, int64_t C, int64_t HW, T momentum, T eps);
+// y = (x - mean[c]) * invstd[c] * weight[c] + bias[c]; weight, bias may be nullptr (1, 0).
+template <typename T> void batch_norm_forward_cpu(T* y, const T* mean, const T* invstd, const T* x, const T* weight,
+                                                  const T* bias, int64_t N, int64_t C, int64_t HW);
+// dbias = sum dy, dweight = sum dy * xhat (sums over channel c); dx = weight * invstd *
+// (dy - mean dy - xhat * mean(dy * xhat)) in training, weight * invstd * dy in eval.
+// dx, dweight, dbias may each be nullptr (not wanted); weight may be nullptr (1).
+template <typename T> void batch_norm_backward_cpu(T* dx, T* dweight, T* dbias, const T* dy, const T* mean,
+                                                   const T* invstd, const T* x, const T* weight, int64_t N,
+                                                   int64_t C, int64_t HW, bool training);
+
+// ---- pooling (core/cpu/pooling.cpp), x: [NC, H, W] -> y: [NC, Ho, Wo] ----
+// y = max over the window of (ho, wo): rows ho*sH - pH + [0, kH), cols wo*sW - pW + [0, kW),
+// padding outside x never wins; argmax = h * W + w of the first maximum (row-major scan; a
+// NaN wins, as in PyTorch). Every window must hold an element of x (pH <= kH/2, pW <= kW/2).
+template <typename T> void max_pool2d_forward_cpu(T* y, int64_t* argmax, const T* x, int64_t NC, int64_t H,
+                                                  int64_t W, int64_t Ho, int64_t Wo, int kH, int kW, int sH,
+                                                  int sW, int pH, int pW);
+// dx[p, h, w] = sum of dy[p, ho, wo] over the windows covering (h, w) whose argmax it is
+// (a gather: each input visits the windows over it, so no two writes collide).
+template <typename T> void max_pool2d_backward_cpu(T* dx, const T* dy, const int64_t* argmax, int64_t NC, int64_t H,
+                                                   int64_t W, int64_t Ho, int64_t Wo, int kH, int kW, int sH,
+                                                   int sW, int pH, int pW);
+
+// ---- upsampling (core/cpu/upsample.cpp), x: [NC, H, W] -> y: [NC, Ho, Wo] ----
+// Nearest, Ho = H * scale, Wo = W * scale: y[p, i, j] = x[p, i / scale, j / scale].
+template <typename T> void upsample_nearest2d_forward_cpu(T* y, const T* x, int64_t NC, int64_t H, int64_t W,
+                                                          int scale);
+// dx[p, h, w] = sum of dy over the scale x scale block that copied x[p, h, w].
+template <typename T> void upsample_nearest2d_backward_cpu(T* dx, const T* dy, int64_t NC, int64_t H, int64_t W,
+                                                           int scale);
+// Bilinear with PyTorch's source coordinates: src = dst * (in - 1) / (out - 1) when
+// align_corners, else max((dst + 0.5) * in / out - 0.5, 0); the upper neighbour clamps to the edge.
+template <typename T> void upsample_bilinear2d_forward_cpu(T* y, const T* x, int64_t NC, int64_t H, int64_t W,
+                                                           int64_t Ho, int64_t Wo, bool align_corners);
+// dx[p, h, w] = sum of dy times the weight x[p, h, w] had in each output.
+template <typename T> void upsample_bilinear2d_backward_cpu(T* dx, const T* dy, int64_t NC, int64_t H, int64_t W,
+                                                            int64_t Ho, int64_t Wo, bool align_corners);
+
+// ---- convolution (core/cpu/conv.cpp, im2col + OpenBLAS) ----
+// Geometry g (core/conv_geometry.h): x [N, C, H, W], w [K, C, kH, kW], y [N, K, Ho, Wo], every
+// size >= 1 (the op functions check).
+// conv2d runs them as forward / backward_data / backward_filter; conv_transpose2d runs its
+// forward on backward_data, its backward-data on forward, and its weight gradient on
+// backward_filter with its input as dy and its output gradient as x.
+// y = conv(x, w) + bias[k]             bias: [K] or nullptr
+template <typename T> void conv2d_forward_cpu(T* y, const T* x, const T* w, const T* bias, const ConvGeometry& g);
+// dx = conv^T(dy, w) + bias[c]         dy: [N, K, Ho, Wo] -> dx: [N, C, H, W]; bias: [C] or nullptr
+template <typename T> void conv2d_backward_data_cpu(T* dx, const T* dy, const T* w, const T* bias,
+                                                    const ConvGeometry& g);
+// dw[k,c,i,j] = sum_{n,oh,ow} dy[n,k,oh,ow] * x[n, c, oh*s_h - p_h + i*d_h, ow*s_w - p_w + j*d_w]
+template <typename T> void conv2d_backward_filter_cpu(T* dw, const T* dy, const T* x, const ConvGeometry& g);
+// dbias[c] = sum_{n,p} dy[n,c,p]       dy: [N, C, P] (P = pixels of one channel)
+template <typename T> void conv2d_backward_bias_cpu(T* dbias, const T* dy, int64_t N, int64_t C, int64_t P);
 
 }  // namespace sar

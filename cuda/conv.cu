@@ -1,0 +1,200 @@
+// conv.cu: 2-D convolution with cuDNN: forward, backward-data, backward-filter, bias gradient.
+//   y[n,k,oh,ow] = sum_{c,i,j} w[k,c,i,j] * x[n, c, oh*s_h - p_h + i*d_h, ow*s_w - p_w + j*d_w] (+ bias[k])
+//   conv_transpose2d runs its forward on backward-data and its backward-data on forward.
+// Shapes (core/conv_geometry.h): x [N,C,H,W], w [K,C,kH,kW], y [N,K,Ho,Wo]; float32 NCHW.
+//   Every call overwrites its output (beta = 0), then adds the bias in place when given.
+// CPU twins: conv2d_*_cpu (core/cpu/conv.cpp, im2col + OpenBLAS). Tests: tests/test_conv.cpp.
+// Parallelism: cuDNN's own, on the handle bound to cuda::stream(). conv_setup picks the three
+//   algorithms once per geometry (cuDNN's heuristics, plain float math) and caches them; one
+//   workspace, grown to the largest need, serves every call.
+//
+// cuDNN's legacy API (cudnnConvolutionForward and its two backward twins) rather than the
+// graph API: for a plain NCHW float conv it is three descriptors and one call per direction,
+// the shape Caffe, darknet and PyTorch's glue have. The graph API wants an operation graph,
+// engine heuristics and an execution plan per shape, several times the code, and what it buys
+// (fused conv + BN + ReLU, runtime-compiled kernels) we do not use yet. cuDNN 9 marks the
+// legacy calls deprecated but still ships and supports them (on top of the graph engines);
+// fusion or NHWC/bf16 work is the time to move.
+#include <algorithm>
+#include <array>
+#include <climits>
+#include <map>
+#include <mutex>
+
+#include "cuda/cuda_check.h"
+#include "cuda/device_api.h"
+#include "cuda/kernels_cuda.h"
+
+namespace sar {
+
+namespace {
+
+// Algorithms that need more scratch memory than this are passed over for the next best.
+constexpr size_t kMaxWorkspaceBytes = size_t(512) << 20;
+
+// Descriptors and algorithm choices for one geometry (darknet's cudnn_convolutional_setup).
+struct ConvPlan {
+  cudnnTensorDescriptor_t x, y;                   // [N,C,H,W], [N,K,Ho,Wo]
+  cudnnTensorDescriptor_t image_bias, grid_bias;  // [1,C,1,1], [1,K,1,1]
+  cudnnFilterDescriptor_t w;                      // [K,C,kH,kW]
+  cudnnConvolutionDescriptor_t conv;
+  cudnnConvolutionFwdAlgo_t forward;
+  cudnnConvolutionBwdDataAlgo_t backward_data;
+  cudnnConvolutionBwdFilterAlgo_t backward_filter;
+};
+
+// Everything the launchers share. Never destroyed: plans and descriptors live as long as the
+// process, and destroying them during static destruction could outlive the CUDA context.
+struct Cudnn {
+  std::mutex mutex;  // one call at a time: the plans, the workspace and the handle are shared
+  std::map<std::array<int64_t, 4>, cudnnTensorDescriptor_t> tensors;  // by [n, c, h, w]
+  std::map<std::array<int64_t, 15>, ConvPlan> plans;                  // by the whole geometry
+  // One workspace for every call, as large as the largest plan needs. All calls run in
+  // stream order, so they can share it.
+  void* workspace = nullptr;
+  size_t workspace_bytes = 0;
+};
+
+Cudnn& state() {
+  static Cudnn* s = new Cudnn;
+  return *s;
+}
+
+cudnnHandle_t handle() { return static_cast<cudnnHandle_t>(cuda::cudnn_handle()); }
+
+int as_int(int64_t v, const char* what) {
+  SAR_CHECK(v <= INT_MAX, "conv (cuDNN): ", what, " = ", v, " does not fit cuDNN's int sizes");
+  return int(v);
+}
+
+// A float NCHW tensor descriptor, made once per shape.
+cudnnTensorDescriptor_t tensor_desc(int64_t n, int64_t c, int64_t h, int64_t w) {
+  cudnnTensorDescriptor_t& d = state().tensors[{n, c, h, w}];
+  if (!d) {
+    as_int(n * c * h * w, "tensor size");
+    CUDNN_CHECK(cudnnCreateTensorDescriptor(&d));
+    CUDNN_CHECK(cudnnSetTensor4dDescriptor(d, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, int(n), int(c), int(h), int(w)));
+  }
+  return d;
+}
+
+// The first algorithm in cuDNN's heuristic ranking that works, runs in plain float math and
+// fits kMaxWorkspaceBytes. Perf is the Fwd, BwdData or BwdFilter AlgoPerf struct.
+template <typename Perf>
+auto best_algo(const Perf* perf, int count, const char* direction) {
+  for (int i = 0; i < count; ++i) {
+    const bool tensor_cores =
+        perf[i].mathType == CUDNN_TENSOR_OP_MATH || perf[i].mathType == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION;
+    if (perf[i].status == CUDNN_STATUS_SUCCESS && !tensor_cores && perf[i].memory <= kMaxWorkspaceBytes)
+      return perf[i].algo;
+  }
+  SAR_THROW("conv (cuDNN): no ", direction, " algorithm for this geometry runs in float math within ",
+            kMaxWorkspaceBytes >> 20, " MiB of workspace");
+}
+
+// Builds (once per geometry) the descriptors, picks the three algorithms and grows the
+// shared workspace to what they need. Call with the state's mutex held.
+const ConvPlan& conv_setup(const ConvGeometry& g) {
+  Cudnn& s = state();
+  const std::array<int64_t, 15> key = {g.N,      g.C,        g.H,        g.W,          g.K,
+                                       g.Ho,     g.Wo,       g.kH,       g.kW,         g.stride_h,
+                                       g.stride_w, g.pad_h, g.pad_w, g.dilation_h, g.dilation_w};
+  auto found = s.plans.find(key);
+  if (found != s.plans.end()) return found->second;
+
+  // cuDNN derives the grid size from the image by conv2d's formula. Only a conv_transpose2d
+  // whose output_padding is >= stride (allowed when < dilation) has an image that formula maps
+  // to a larger grid than its input.
+  const int64_t Ho = (g.H + 2 * g.pad_h - g.dilation_h * (g.kH - 1) - 1) / g.stride_h + 1;
+  const int64_t Wo = (g.W + 2 * g.pad_w - g.dilation_w * (g.kW - 1) - 1) / g.stride_w + 1;
+  SAR_CHECK(Ho == g.Ho && Wo == g.Wo, "conv_transpose2d: output_padding >= stride runs on the CPU only (cuDNN maps ",
+            "the ", g.H, "x", g.W, " output back to ", Ho, "x", Wo, ", not to the ", g.Ho, "x", g.Wo, " input)");
+
+  ConvPlan p;
+  p.x = tensor_desc(g.N, g.C, g.H, g.W);
+  p.y = tensor_desc(g.N, g.K, g.Ho, g.Wo);
+  p.image_bias = tensor_desc(1, g.C, 1, 1);
+  p.grid_bias = tensor_desc(1, g.K, 1, 1);
+  as_int(g.K * g.C * g.kH * g.kW, "weight size");
+  CUDNN_CHECK(cudnnCreateFilterDescriptor(&p.w));
+  CUDNN_CHECK(cudnnSetFilter4dDescriptor(p.w, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, int(g.K), int(g.C), int(g.kH),
+                                         int(g.kW)));
+  CUDNN_CHECK(cudnnCreateConvolutionDescriptor(&p.conv));
+  CUDNN_CHECK(cudnnSetConvolution2dDescriptor(p.conv, int(g.pad_h), int(g.pad_w), int(g.stride_h), int(g.stride_w),
+                                              int(g.dilation_h), int(g.dilation_w), CUDNN_CROSS_CORRELATION,
+                                              CUDNN_DATA_FLOAT));
+  // Plain float32 FMA math: on Ampere and later the default lets cuDNN round the inputs to
+  // TF32 (10-bit mantissa), which would break parity with the CPU; TF32 is a later, opt-in step.
+  CUDNN_CHECK(cudnnSetConvolutionMathType(p.conv, CUDNN_FMA_MATH));
+
+  int count = 0;
+  std::array<cudnnConvolutionFwdAlgoPerf_t, CUDNN_CONVOLUTION_FWD_ALGO_COUNT> fwd;
+  CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(handle(), p.x, p.w, p.conv, p.y, int(fwd.size()), &count,
+                                                     fwd.data()));
+  p.forward = best_algo(fwd.data(), count, "forward");
+  std::array<cudnnConvolutionBwdDataAlgoPerf_t, CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT> bwd_data;
+  CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(handle(), p.w, p.y, p.conv, p.x, int(bwd_data.size()),
+                                                          &count, bwd_data.data()));
+  p.backward_data = best_algo(bwd_data.data(), count, "backward-data");
+  std::array<cudnnConvolutionBwdFilterAlgoPerf_t, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT> bwd_filter;
+  CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(handle(), p.x, p.y, p.conv, p.w,
+                                                            int(bwd_filter.size()), &count, bwd_filter.data()));
+  p.backward_filter = best_algo(bwd_filter.data(), count, "backward-filter");
+
+  // the workspace: the most any of the three needs (darknet's get_workspace_size)
+  size_t fwd_bytes = 0, data_bytes = 0, filter_bytes = 0;
+  CUDNN_CHECK(cudnnGetConvolutionForwardWorkspaceSize(handle(), p.x, p.w, p.conv, p.y, p.forward, &fwd_bytes));
+  CUDNN_CHECK(cudnnGetConvolutionBackwardDataWorkspaceSize(handle(), p.w, p.y, p.conv, p.x, p.backward_data,
+                                                           &data_bytes));
+  CUDNN_CHECK(cudnnGetConvolutionBackwardFilterWorkspaceSize(handle(), p.x, p.y, p.conv, p.w, p.backward_filter,
+                                                             &filter_bytes));
+  const size_t need = std::max({fwd_bytes, data_bytes, filter_bytes});
+  if (need > s.workspace_bytes) {
+    // stream order makes the release safe: calls already queued finish before the block is reused
+    if (s.workspace) cuda::allocator().release(s.workspace);
+    s.workspace = cuda::allocator().allocate(need);
+    s.workspace_bytes = need;
+  }
+  return s.plans.emplace(key, p).first->second;
+}
+
+}  // namespace
+
+// y = conv(x, w) + bias[k]: x [N,C,H,W], w [K,C,kH,kW], bias [K] or nullptr -> y [N,K,Ho,Wo]
+void conv2d_forward_cuda(float* y, const float* x, const float* w, const float* bias, const ConvGeometry& g) {
+  std::lock_guard<std::mutex> lock(state().mutex);
+  const ConvPlan& p = conv_setup(g);
+  const float one = 1.f, zero = 0.f;
+  CUDNN_CHECK(cudnnConvolutionForward(handle(), &one, p.x, x, p.w, w, p.conv, p.forward, state().workspace,
+                                      state().workspace_bytes, &zero, p.y, y));
+  if (bias) CUDNN_CHECK(cudnnAddTensor(handle(), &one, p.grid_bias, bias, &one, p.y, y));
+}
+
+// dx = conv^T(dy, w) + bias[c]: dy [N,K,Ho,Wo], w [K,C,kH,kW], bias [C] or nullptr -> dx [N,C,H,W]
+void conv2d_backward_data_cuda(float* dx, const float* dy, const float* w, const float* bias, const ConvGeometry& g) {
+  std::lock_guard<std::mutex> lock(state().mutex);
+  const ConvPlan& p = conv_setup(g);
+  const float one = 1.f, zero = 0.f;
+  CUDNN_CHECK(cudnnConvolutionBackwardData(handle(), &one, p.w, w, p.y, dy, p.conv, p.backward_data,
+                                           state().workspace, state().workspace_bytes, &zero, p.x, dx));
+  if (bias) CUDNN_CHECK(cudnnAddTensor(handle(), &one, p.image_bias, bias, &one, p.x, dx));
+}
+
+// dw[k,c,i,j] = sum over n, oh, ow of dy[n,k,oh,ow] * x[n,c,...]: dy [N,K,Ho,Wo], x [N,C,H,W] -> dw [K,C,kH,kW]
+void conv2d_backward_filter_cuda(float* dw, const float* dy, const float* x, const ConvGeometry& g) {
+  std::lock_guard<std::mutex> lock(state().mutex);
+  const ConvPlan& p = conv_setup(g);
+  const float one = 1.f, zero = 0.f;
+  CUDNN_CHECK(cudnnConvolutionBackwardFilter(handle(), &one, p.x, x, p.y, dy, p.conv, p.backward_filter,
+                                             state().workspace, state().workspace_bytes, &zero, p.w, dw));
+}
+
+// dbias[c] = sum over n, p of dy[n,c,p]: dy [N,C,P] -> dbias [C]
+void conv2d_backward_bias_cuda(float* dbias, const float* dy, int64_t N, int64_t C, int64_t P) {
+  std::lock_guard<std::mutex> lock(state().mutex);
+  const float one = 1.f, zero = 0.f;
+  CUDNN_CHECK(cudnnConvolutionBackwardBias(handle(), &one, tensor_desc(N, C, P, 1), dy, &zero,
+                                           tensor_desc(1, C, 1, 1), dbias));
+}
+
+}  // namespace sar

@@ -1,0 +1,393 @@
+// conv2d and conv_transpose2d: shape rules, hand-computed answers (Sobel on a ramp, a
+// deconv stamping its kernel), a direct-loop reference, the adjoint identity, float64
+// gradcheck over several geometries, the 1x1 fast path, CUDA parity, errors.
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "core/ops/conv.h"
+#include "core/ops/matmul.h"
+#include "core/ops/shape_ops.h"
+#include "core/tape.h"
+#include "tests/gradcheck.h"
+#include "tests/parity.h"
+#include "tests/test_util.h"
+
+using namespace sar;
+using sar::test::uniform;
+using V = const std::vector<Tensor>&;
+
+// The conv_transpose2d options of the adjoint of conv2d(opt) on an H x W image: the output
+// padding restores the rows and columns the conv's floor division dropped.
+static ConvTranspose2dOptions adjoint_options(const Conv2dOptions& o, int64_t H, int64_t W, int64_t kH, int64_t kW) {
+  ConvTranspose2dOptions t;
+  t.stride_h = o.stride_h;
+  t.stride_w = o.stride_w;
+  t.pad_h = o.pad_h;
+  t.pad_w = o.pad_w;
+  t.dilation_h = o.dilation_h;
+  t.dilation_w = o.dilation_w;
+  t.output_pad_h = int((H + 2 * o.pad_h - o.dilation_h * (kH - 1) - 1) % o.stride_h);
+  t.output_pad_w = int((W + 2 * o.pad_w - o.dilation_w * (kW - 1) - 1) % o.stride_w);
+  return t;
+}
+
+// conv2d straight from its definition, one loop per index: the reference for im2col.
+static std::vector<double> conv2d_by_definition(const Tensor& x, const Tensor& w, const Conv2dOptions& o,
+                                                const Shape& out) {
+  const std::vector<double> xv = x.to_vector(), wv = w.to_vector();
+  const int64_t N = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
+  const int64_t K = w.size(0), kH = w.size(2), kW = w.size(3), Ho = out[2], Wo = out[3];
+  std::vector<double> y(out.numel(), 0.0);
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t k = 0; k < K; ++k)
+      for (int64_t oh = 0; oh < Ho; ++oh)
+        for (int64_t ow = 0; ow < Wo; ++ow)
+          for (int64_t c = 0; c < C; ++c)
+            for (int64_t i = 0; i < kH; ++i)
+              for (int64_t j = 0; j < kW; ++j) {
+                const int64_t h = oh * o.stride_h - o.pad_h + i * o.dilation_h;
+                const int64_t v = ow * o.stride_w - o.pad_w + j * o.dilation_w;
+                if (h < 0 || h >= H || v < 0 || v >= W) continue;
+                y[((n * K + k) * Ho + oh) * Wo + ow] +=
+                    wv[((k * C + c) * kH + i) * kW + j] * xv[((n * C + c) * H + h) * W + v];
+              }
+  return y;
+}
+
+static double dot(const Tensor& a, const Tensor& b) {
+  const std::vector<double> av = a.to_vector(), bv = b.to_vector();
+  REQUIRE(av.size() == bv.size());
+  double total = 0;
+  for (size_t i = 0; i < av.size(); ++i) total += av[i] * bv[i];
+  return total;
+}
+
+// ---- shape rules ----
+
+TEST_CASE("conv2d: output shape follows PyTorch's formula (float32, cpu)") {
+  Tensor w3 = Tensor::ones({8, 3, 3, 3});
+  CHECK(conv2d(Tensor::ones({1, 3, 9, 9}), w3, Tensor()).shape() == Shape{1, 8, 7, 7});
+  CHECK(conv2d(Tensor::ones({3, 3, 9, 9}), w3, Tensor(), Conv2dOptions(2, 1)).shape() == Shape{3, 8, 5, 5});
+  CHECK(conv2d(Tensor::ones({3, 3, 10, 10}), w3, Tensor(), Conv2dOptions(2, 1)).shape() == Shape{3, 8, 5, 5});
+  CHECK(conv2d(Tensor::ones({1, 3, 9, 9}), w3, Tensor(), Conv2dOptions(1, 2, 2)).shape() == Shape{1, 8, 9, 9});
+  // Ho = (7 + 2 - 2 - 1) / 2 + 1 = 4, Wo = (10 + 0 - 2*(2-1) - 1) / 3 + 1 = 3
+  Tensor w = Tensor::ones({4, 2, 3, 2});
+  CHECK(conv2d(Tensor::ones({3, 2, 7, 10}), w, Tensor::ones({4}), Conv2dOptions(2, 3, 1, 0, 1, 2)).shape() ==
+        Shape{3, 4, 4, 3});
+  CHECK(conv2d(Tensor::ones({1, 2, 1, 1}), Tensor::ones({5, 2, 1, 1}), Tensor()).shape() == Shape{1, 5, 1, 1});
+}
+
+TEST_CASE("conv_transpose2d: output shape follows PyTorch's formula (float32, cpu)") {
+  // SimpleBaseline's deconv: kernel 4, stride 2, padding 1 doubles the size
+  Tensor w4 = Tensor::ones({4, 2, 4, 4});
+  CHECK(conv_transpose2d(Tensor::ones({1, 4, 8, 6}), w4, Tensor(), ConvTranspose2dOptions(2, 1)).shape() ==
+        Shape{1, 2, 16, 12});
+  CHECK(conv_transpose2d(Tensor::ones({3, 4, 5, 5}), w4, Tensor::ones({2})).shape() == Shape{3, 2, 8, 8});
+  // (5 - 1)*2 - 2*1 + 1*(3 - 1) + 1 + 1 = 10: output_padding picks 10 over 9
+  Tensor w3 = Tensor::ones({4, 2, 3, 3});
+  CHECK(conv_transpose2d(Tensor::ones({1, 4, 5, 5}), w3, Tensor(), ConvTranspose2dOptions(2, 1, 1)).shape() ==
+        Shape{1, 2, 10, 10});
+  // output_padding >= stride is allowed when < dilation: (5 - 1) - 0 + 2*2 + 1 + 1 = 10
+  CHECK(conv_transpose2d(Tensor::ones({1, 4, 5, 5}), w3, Tensor(), ConvTranspose2dOptions(1, 0, 1, 2)).shape() ==
+        Shape{1, 2, 10, 10});
+  // and conv2d with the same options maps both 9 and 10 back to 5
+  Tensor back = Tensor::ones({4, 2, 3, 3});
+  CHECK(conv2d(Tensor::ones({1, 2, 10, 10}), back, Tensor(), Conv2dOptions(2, 1)).shape() == Shape{1, 4, 5, 5});
+  CHECK(conv2d(Tensor::ones({1, 2, 9, 9}), back, Tensor(), Conv2dOptions(2, 1)).shape() == Shape{1, 4, 5, 5});
+}
+
+// ---- known answers ----
+
+TEST_CASE("conv2d: Sobel filters on a ramp give the slopes (float64, cpu)") {
+  // x[h, w] = 2w + 3h. Sobel-x weighs the columns -1, 0, +1 by 1, 2, 1 per row, so it sees
+  // (1 + 2 + 1) * (x[w+1] - x[w-1]) = 4 * 2 * 2 = 16 inside the image, and Sobel-y 4 * 2 * 3 = 24.
+  std::vector<double> ramp;
+  for (int h = 0; h < 5; ++h)
+    for (int w = 0; w < 6; ++w) ramp.push_back(2 * w + 3 * h);
+  Tensor x = Tensor::from_vector(ramp, {1, 1, 5, 6}, DType::F64);
+  Tensor sobel = Tensor::from_vector({-1, 0, 1, -2, 0, 2, -1, 0, 1,     // d/dw
+                                      -1, -2, -1, 0, 0, 0, 1, 2, 1},   // d/dh
+                                     {2, 1, 3, 3}, DType::F64);
+  Tensor bias = Tensor::from_vector({1, -1}, {2}, DType::F64);
+
+  Tensor valid = conv2d(x, sobel, bias);
+  REQUIRE(valid.shape() == Shape{1, 2, 3, 4});
+  std::vector<double> expected(12, 17.0);
+  expected.resize(24, 23.0);
+  CHECK(valid.to_vector() == expected);
+
+  // With padding 1 the corner window (0, 0) covers x[-1..1, -1..1], zero outside: Sobel-x
+  // adds 2 * x[0, 1] + 1 * x[1, 1] = 2*2 + 5 = 9, Sobel-y adds 2 * x[1, 0] + x[1, 1] = 6 + 5 = 11.
+  Tensor padded = conv2d(x, sobel, bias, Conv2dOptions(1, 1));
+  REQUIRE(padded.shape() == Shape{1, 2, 5, 6});
+  std::vector<double> p = padded.to_vector();
+  CHECK(p[0] == 9.0 + 1);
+  CHECK(p[30] == 11.0 - 1);
+  CHECK(p[1 * 6 + 2] == 17.0);  // an inner pixel: the slope again
+}
+
+TEST_CASE("conv_transpose2d: a one-hot input stamps the kernel at stride offsets (float64, cpu)") {
+  // out[h*s - p + i, w*s - p + j] += x[h, w] * k[i, j]: x = 2 at (1, 2) of a 2x3 input puts
+  // 2k at rows 2..3, columns 4..5 of the 4x6 output (stride 2, no padding).
+  Tensor x = Tensor::from_vector({0, 0, 0, 0, 0, 2}, {1, 1, 2, 3}, DType::F64);
+  Tensor k = Tensor::from_vector({1, 2, 3, 4}, {1, 1, 2, 2}, DType::F64);
+  Tensor y = conv_transpose2d(x, k, Tensor(), ConvTranspose2dOptions(2, 0));
+  REQUIRE(y.shape() == Shape{1, 1, 4, 6});
+  CHECK(y.to_vector() == std::vector<double>{0, 0, 0, 0, 0, 0,  //
+                                             0, 0, 0, 0, 0, 0,  //
+                                             0, 0, 0, 0, 2, 4,  //
+                                             0, 0, 0, 0, 6, 8});
+  // padding 1 trims one row/column from every side: rows 1..2 and columns 3..4 remain
+  Tensor trimmed = conv_transpose2d(x, k, Tensor::from_vector({10}, {1}, DType::F64), ConvTranspose2dOptions(2, 1));
+  REQUIRE(trimmed.shape() == Shape{1, 1, 2, 4});
+  CHECK(trimmed.to_vector() == std::vector<double>{10, 10, 10, 10, 10, 10, 10, 12});
+}
+
+// ---- the im2col kernels against the definition ----
+
+struct Geometry {
+  std::string name;
+  Shape x, w;  // x [N, Cin, H, W], conv weight [Cout, Cin, kH, kW]
+  Conv2dOptions opt;
+};
+
+static std::vector<Geometry> small_geometries() {
+  return {
+      {"3x3 pad 1", {2, 3, 5, 6}, {2, 3, 3, 3}, Conv2dOptions(1, 1)},
+      {"3x3 stride 2, leftover row", {2, 3, 5, 6}, {2, 3, 3, 3}, Conv2dOptions(2, 0)},
+      {"2x3 mixed stride/pad/dilation", {2, 3, 5, 6}, {2, 3, 2, 3}, Conv2dOptions(2, 1, 1, 0, 1, 2)},
+      {"1x1 pointwise", {2, 3, 5, 6}, {2, 3, 1, 1}, Conv2dOptions()},
+      {"1x1 pointwise, batch 1 (no im2col)", {1, 3, 5, 6}, {2, 3, 1, 1}, Conv2dOptions()},
+      {"1x1 stride 2", {1, 3, 5, 6}, {2, 3, 1, 1}, Conv2dOptions(2, 0)},
+      {"4x4 stride 2 pad 1, batch 3", {3, 2, 6, 5}, {2, 2, 4, 4}, Conv2dOptions(2, 1)},
+      {"3x3 dilation 2 pad 2, batch 1", {1, 2, 7, 6}, {3, 2, 3, 3}, Conv2dOptions(1, 2, 2)},
+  };
+}
+
+TEST_CASE("conv2d: im2col + GEMM matches the definition (float64, cpu)") {
+  std::vector<Geometry> cases = small_geometries();
+  // The CPU kernel folds ceil(512 / P) images into one GEMM (kGemmWidth in core/cpu/conv.cpp):
+  // P = 225 makes chunks of 3 + 2 images, P = 144 chunks of 4 + 1, and P = 576 one image each.
+  cases.push_back({"3x3 pad 1, 15x15, batch 5", {5, 2, 15, 15}, {3, 2, 3, 3}, Conv2dOptions(1, 1)});
+  cases.push_back({"1x1, 12x12, batch 5", {5, 4, 12, 12}, {2, 4, 1, 1}, Conv2dOptions()});
+  cases.push_back({"1x1, 24x24, batch 3", {3, 4, 24, 24}, {2, 4, 1, 1}, Conv2dOptions()});
+  for (const Geometry& c : cases) {
+    CAPTURE(c.name);
+    Tensor x = uniform(c.x, -1, 1, 1), w = uniform(c.w, -1, 1, 2), b = uniform({c.w[0]}, -1, 1, 3);
+    Tensor y = conv2d(x, w, b, c.opt);
+    std::vector<double> ref = conv2d_by_definition(x, w, c.opt, y.shape()), got = y.to_vector();
+    const std::vector<double> bv = b.to_vector();
+    const int64_t P = y.size(2) * y.size(3);
+    double worst = 0;
+    for (size_t i = 0; i < ref.size(); ++i) worst = std::max(worst, std::fabs(ref[i] + bv[i / P % c.w[0]] - got[i]));
+    CHECK(worst < 1e-12);
+  }
+}
+
+// conv_transpose2d is the adjoint of conv2d with the same weight and geometry.
+TEST_CASE("conv_transpose2d: <conv2d(x, w), y> = <x, conv_transpose2d(y, w)> (float64, cpu)") {
+  for (const Geometry& c : small_geometries()) {
+    CAPTURE(c.name);
+    Tensor x = uniform(c.x, -1, 1, 4), w = uniform(c.w, -1, 1, 5);
+    Tensor conv_x = conv2d(x, w, Tensor(), c.opt);
+    Tensor y = uniform(conv_x.shape(), -1, 1, 6);
+    Tensor deconv_y = conv_transpose2d(y, w, Tensor(), adjoint_options(c.opt, c.x[2], c.x[3], c.w[2], c.w[3]));
+    REQUIRE(deconv_y.shape() == x.shape());
+    CHECK(dot(conv_x, y) == doctest::Approx(dot(x, deconv_y)).epsilon(1e-12));
+  }
+}
+
+TEST_CASE("conv2d: a 1x1 kernel is a matmul over channels (float64, cpu)") {
+  // One image: the CPU kernel skips im2col and multiplies x as it is.
+  Tensor x = uniform({1, 5, 4, 3}, -1, 1, 7), w = uniform({6, 5, 1, 1}, -1, 1, 8);
+  Tensor y = conv2d(x, w, Tensor());
+  Tensor expected = matmul(reshape(w, {6, 5}), reshape(x, {5, 12}));
+  CHECK(test::max_abs_diff(reshape(y, {6, 12}), expected) < 1e-14);
+}
+
+// ---- gradients ----
+
+TEST_CASE("conv2d: gradcheck of x, weight and bias (float64, cpu)") {
+  for (const Geometry& c : small_geometries()) {
+    const Conv2dOptions opt = c.opt;
+    test::gradcheck("conv2d " + c.name, [opt](V in) { return conv2d(in[0], in[1], in[2], opt); },
+                    {uniform(c.x, -1, 1, 9).set_requires_grad(), uniform(c.w, -1, 1, 10).set_requires_grad(),
+                     uniform({c.w[0]}, -1, 1, 11).set_requires_grad()});
+  }
+  // several images per GEMM with a partial last chunk (see the im2col test), sampled
+  test::GradcheckOptions sampled;
+  sampled.max_elements = 40;
+  test::gradcheck("conv2d 15x15 batch 5", [](V in) { return conv2d(in[0], in[1], in[2], Conv2dOptions(1, 1)); },
+                  {uniform({5, 2, 15, 15}, -1, 1, 12).set_requires_grad(),
+                   uniform({3, 2, 3, 3}, -1, 1, 13).set_requires_grad(), uniform({3}, -1, 1, 14).set_requires_grad()},
+                  sampled);
+  test::gradcheck("conv2d 1x1 12x12 batch 5", [](V in) { return conv2d(in[0], in[1], in[2], Conv2dOptions()); },
+                  {uniform({5, 4, 12, 12}, -1, 1, 15).set_requires_grad(),
+                   uniform({2, 4, 1, 1}, -1, 1, 16).set_requires_grad(), uniform({2}, -1, 1, 17).set_requires_grad()},
+                  sampled);
+}
+
+TEST_CASE("conv_transpose2d: gradcheck of x, weight and bias (float64, cpu)") {
+  struct Case {
+    std::string name;
+    Shape x, w;  // x [N, Cin, H, W], weight [Cin, Cout, kH, kW]
+    ConvTranspose2dOptions opt;
+  };
+  ConvTranspose2dOptions mixed;  // stride 2x1, padding 1x0, output_padding 1x0, dilation 1x2
+  mixed.stride_h = 2;
+  mixed.pad_h = 1;
+  mixed.output_pad_h = 1;
+  mixed.dilation_w = 2;
+  const std::vector<Case> cases = {
+      {"4x4 stride 2 pad 1", {2, 3, 5, 6}, {3, 2, 4, 4}, ConvTranspose2dOptions(2, 1)},
+      {"3x3 stride 2 output_padding 1", {2, 3, 4, 3}, {3, 2, 3, 3}, ConvTranspose2dOptions(2, 1, 1)},
+      {"2x3 mixed", {1, 3, 4, 5}, {3, 2, 2, 3}, mixed},
+      {"1x1 pointwise, batch 3", {3, 3, 5, 6}, {3, 2, 1, 1}, ConvTranspose2dOptions()},
+      {"1x1 pointwise, batch 1 (no im2col)", {1, 3, 5, 6}, {3, 2, 1, 1}, ConvTranspose2dOptions()},
+      {"output_padding >= stride, < dilation", {2, 2, 4, 3}, {2, 3, 3, 3}, ConvTranspose2dOptions(1, 0, 1, 2)},
+  };
+  for (const Case& c : cases) {
+    const ConvTranspose2dOptions opt = c.opt;
+    test::gradcheck("conv_transpose2d " + c.name,
+                    [opt](V in) { return conv_transpose2d(in[0], in[1], in[2], opt); },
+                    {uniform(c.x, -1, 1, 15).set_requires_grad(), uniform(c.w, -1, 1, 16).set_requires_grad(),
+                     uniform({c.w[1]}, -1, 1, 17).set_requires_grad()});
+  }
+}
+
+TEST_CASE("conv2d: backward makes only the gradients asked for (float64, cpu)") {
+  Tensor x = uniform({2, 3, 5, 6}, -1, 1, 18), w = uniform({2, 3, 3, 3}, -1, 1, 19).set_requires_grad();
+  test::gradcheck("conv2d, weight only", [](V in) { return conv2d(in[0], in[1], Tensor(), Conv2dOptions(2, 1)); },
+                  {x, w});
+  CHECK_FALSE(x.grad().defined());
+  Tensor xd = uniform({2, 3, 5, 6}, -1, 1, 20).set_requires_grad(), wd = uniform({3, 2, 4, 4}, -1, 1, 21);
+  Tensor bd = uniform({2}, -1, 1, 22);
+  test::gradcheck("conv_transpose2d, x only",
+                  [](V in) { return conv_transpose2d(in[0], in[1], in[2], ConvTranspose2dOptions(2, 1)); },
+                  {xd, wd, bd});
+  CHECK_FALSE(wd.grad().defined());
+  CHECK_FALSE(bd.grad().defined());
+}
+
+// ---- CUDA ----
+
+CUDA_TEST_CASE("conv2d: CUDA matches CPU over several geometries (float32, cuda)") {
+  // cuDNN may pick Winograd or FFT algorithms, whose float32 rounding differs from a GEMM's
+  // by up to ~1e-4 of the largest values (here up to ~10); a wrong index or a lost tap or
+  // bias differs by O(0.1-1).
+  test::ParityOptions tol;
+  tol.atol = 1e-3;
+  tol.rtol = 1e-3;
+  std::vector<Geometry> cases = small_geometries();
+  cases.push_back({"ResNet stem 7x7 stride 2 pad 3", {2, 3, 33, 30}, {16, 3, 7, 7}, Conv2dOptions(2, 3)});
+  cases.push_back({"3x3 pad 1, 64 channels", {3, 64, 17, 13}, {32, 64, 3, 3}, Conv2dOptions(1, 1)});
+  cases.push_back({"1x1, 64 -> 256", {2, 64, 12, 9}, {256, 64, 1, 1}, Conv2dOptions()});
+  for (const Geometry& c : cases) {
+    const Conv2dOptions opt = c.opt;
+    Tensor x = uniform(c.x, -1, 1, 23).set_requires_grad(), w = uniform(c.w, -1, 1, 24).set_requires_grad();
+    test::parity("conv2d " + c.name, [opt](V in) { return conv2d(in[0], in[1], in[2], opt); },
+                 {x, w, uniform({c.w[0]}, -1, 1, 25).set_requires_grad()}, tol);
+    test::parity("conv2d " + c.name + ", no bias", [opt](V in) { return conv2d(in[0], in[1], Tensor(), opt); },
+                 {x, w}, tol);
+  }
+}
+
+CUDA_TEST_CASE("conv_transpose2d: CUDA matches CPU, SimpleBaseline's 4x4 stride-2 deconv included (float32, cuda)") {
+  test::ParityOptions tol;  // as for conv2d above
+  tol.atol = 1e-3;
+  tol.rtol = 1e-3;
+  struct Case {
+    std::string name;
+    Shape x, w;
+    ConvTranspose2dOptions opt;
+  };
+  const std::vector<Case> cases = {
+      {"4x4 stride 2 pad 1 (SimpleBaseline)", {2, 64, 8, 6}, {64, 32, 4, 4}, ConvTranspose2dOptions(2, 1)},
+      {"3x3 stride 2 output_padding 1", {3, 5, 7, 4}, {5, 4, 3, 3}, ConvTranspose2dOptions(2, 1, 1)},
+      {"1x1", {1, 6, 5, 7}, {6, 3, 1, 1}, ConvTranspose2dOptions()},
+      {"3x3 dilation 2", {2, 4, 6, 5}, {4, 2, 3, 3}, ConvTranspose2dOptions(1, 1, 0, 2)},
+  };
+  for (const Case& c : cases) {
+    const ConvTranspose2dOptions opt = c.opt;
+    test::parity("conv_transpose2d " + c.name, [opt](V in) { return conv_transpose2d(in[0], in[1], in[2], opt); },
+                 {uniform(c.x, -1, 1, 26).set_requires_grad(), uniform(c.w, -1, 1, 27).set_requires_grad(),
+                  uniform({c.w[1]}, -1, 1, 28).set_requires_grad()},
+                 tol);
+  }
+}
+
+CUDA_TEST_CASE("conv2d: repeated shapes reuse the cached plan and give the same result (float32, cuda)") {
+  Tensor x = uniform({2, 8, 9, 9}, -1, 1, 29, DType::F32).to(Device::CUDA);
+  Tensor w = uniform({4, 8, 3, 3}, -1, 1, 30, DType::F32).to(Device::CUDA);
+  Tensor first = conv2d(x, w, Tensor(), Conv2dOptions(2, 1));
+  conv2d(uniform({1, 8, 20, 20}, -1, 1, 31, DType::F32).to(Device::CUDA), w, Tensor());  // another plan between
+  Tensor again = conv2d(x, w, Tensor(), Conv2dOptions(2, 1));
+  CHECK(test::max_abs_diff(first, again) < 1e-6);
+}
+
+CUDA_TEST_CASE("conv_transpose2d: output_padding >= stride is refused on CUDA by name (float32, cuda)") {
+  // allowed (output_padding 1 < dilation 2) and computed on the CPU, but cuDNN cannot
+  Tensor x = Tensor::ones({1, 2, 4, 3}, DType::F32, Device::CUDA);
+  Tensor w = Tensor::ones({2, 3, 3, 3}, DType::F32, Device::CUDA);
+  CHECK_THROWS_WITH_AS(conv_transpose2d(x, w, Tensor(), ConvTranspose2dOptions(1, 0, 1, 2)),
+                       doctest::Contains("conv_transpose2d: output_padding >= stride runs on the CPU only"), Error);
+}
+
+// ---- errors ----
+
+TEST_CASE("conv2d: bad inputs are refused by name (float32, cpu)") {
+  Tensor x = Tensor::ones({2, 3, 9, 9});
+  CHECK_THROWS_WITH_AS(conv2d(x, Tensor::ones({8, 4, 3, 3}), Tensor()),
+                       doctest::Contains("conv2d: weight must be [Cout, Cin, kH, kW] with Cin = 3 (x is [2, 3, 9, 9]), "
+                                         "got [8, 4, 3, 3]"),
+                       Error);
+  CHECK_THROWS_WITH_AS(conv2d(x, Tensor::ones({8, 3, 3}), Tensor()),
+                       doctest::Contains("conv2d: weight must be [Cout, Cin, kH, kW]"), Error);
+  CHECK_THROWS_WITH_AS(conv2d(Tensor::ones({3, 9, 9}), Tensor::ones({8, 3, 3, 3}), Tensor()),
+                       doctest::Contains("conv2d: x must be [N, Cin, H, W], got [3, 9, 9]"), Error);
+  CHECK_THROWS_WITH_AS(conv2d(Tensor::ones({0, 3, 9, 9}), Tensor::ones({8, 3, 3, 3}), Tensor()),
+                       doctest::Contains("conv2d: x must have every size >= 1, got [0, 3, 9, 9]"), Error);
+  CHECK_THROWS_WITH_AS(conv2d(x, Tensor::ones({8, 3, 3, 3}), Tensor::ones({4})),
+                       doctest::Contains("conv2d: bias must be [Cout] = [8], got [4]"), Error);
+  CHECK_THROWS_WITH_AS(conv2d(Tensor::ones({1, 1, 5, 5}), Tensor::ones({1, 1, 7, 7}), Tensor()),
+                       doctest::Contains("conv2d: output would be empty: input 5x5, kernel 7x7 (dilation 1), "
+                                         "padding 0"),
+                       Error);
+  CHECK_THROWS_WITH_AS(conv2d(x, Tensor::ones({8, 3, 3, 3}), Tensor(), Conv2dOptions(0, 1)),
+                       doctest::Contains("conv2d: stride must be >= 1, got 0x0"), Error);
+  CHECK_THROWS_WITH_AS(conv2d(x, Tensor::ones({8, 3, 3, 3}), Tensor(), Conv2dOptions(1, -1)),
+                       doctest::Contains("conv2d: padding must be >= 0, got -1x-1"), Error);
+  CHECK_THROWS_WITH_AS(conv2d(x, Tensor::ones({8, 3, 3, 3}), Tensor(), Conv2dOptions(1, 0, 0)),
+                       doctest::Contains("conv2d: dilation must be >= 1, got 0x0"), Error);
+  CHECK_THROWS_WITH_AS(conv2d(x, Tensor::ones({8, 3, 3, 3}, DType::F64), Tensor()),
+                       doctest::Contains("conv2d: x is float32 but weight is float64"), Error);
+  CHECK_THROWS_WITH_AS(conv2d(x, Tensor::ones({8, 3, 3, 3}), Tensor::ones({8}, DType::F64)),
+                       doctest::Contains("conv2d: x is float32 but bias is float64"), Error);
+  CHECK_THROWS_WITH_AS(conv2d(Tensor::ones({2, 3, 9, 9}, DType::I64), Tensor::ones({8, 3, 3, 3}), Tensor()),
+                       doctest::Contains("conv2d: x must be float32 or float64"), Error);
+  CHECK_THROWS_WITH_AS(conv2d(x, Tensor(), Tensor()), doctest::Contains("conv2d: weight is an undefined tensor"),
+                       Error);
+}
+
+TEST_CASE("conv_transpose2d: bad inputs are refused by name (float32, cpu)") {
+  Tensor x = Tensor::ones({2, 3, 4, 4});
+  CHECK_THROWS_WITH_AS(conv_transpose2d(x, Tensor::ones({2, 3, 4, 4}), Tensor()),
+                       doctest::Contains("conv_transpose2d: weight must be [Cin, Cout, kH, kW] with Cin = 3 "
+                                         "(x is [2, 3, 4, 4]), got [2, 3, 4, 4]"),
+                       Error);
+  CHECK_THROWS_WITH_AS(conv_transpose2d(x, Tensor::ones({3, 2, 4, 4}), Tensor::ones({3})),
+                       doctest::Contains("conv_transpose2d: bias must be [Cout] = [2], got [3]"), Error);
+  CHECK_THROWS_WITH_AS(conv_transpose2d(x, Tensor::ones({3, 2, 4, 4}), Tensor(), ConvTranspose2dOptions(2, 1, 2)),
+                       doctest::Contains("conv_transpose2d: output_padding must be >= 0 and smaller than stride or "
+                                         "dilation, got output_padding 2 with stride 2, dilation 1 (height)"),
+                       Error);
+  CHECK_THROWS_WITH_AS(conv_transpose2d(Tensor::ones({1, 1, 1, 1}), Tensor::ones({1, 1, 1, 1}), Tensor(),
+                                        ConvTranspose2dOptions(1, 1)),
+                       doctest::Contains("conv_transpose2d: output would be empty: input 1x1, kernel 1x1 "
+                                         "(dilation 1), stride 1, padding 1, output_padding 0 give -1x-1"),
+                       Error);
+  CHECK_THROWS_WITH_AS(conv_transpose2d(x, Tensor::ones({3, 2, 4, 4}), Tensor(), ConvTranspose2dOptions(0, 1)),
+                       doctest::Contains("conv_transpose2d: stride must be >= 1"), Error);
+}
