@@ -57,7 +57,7 @@ NVCCFLAGS += -std=c++17 -I. -DSAR_WITH_CUDA=1 -MMD -MP -Xcompiler -Wall \
 # STATIC_BLAS=1 links it statically, for a build carried to a machine without it.
 OPENBLAS_DIR := /usr/lib/$(MULTIARCH)/openblas-openmp
 ifeq ($(STATIC_BLAS),1)
-  LDLIBS := $(OPENBLAS_DIR)/libopenblas.a -lgfortran -fopenmp -lpthread
+  LDLIBS := $(OPENBLAS_DIR)/libopenblas.a -Wl,-Bstatic -lgfortran -lquadmath -Wl,-Bdynamic -fopenmp -lpthread
 else
   LDLIBS := -L$(OPENBLAS_DIR) -Wl,-rpath,$(OPENBLAS_DIR) -lopenblas -fopenmp -lpthread
 endif
@@ -80,7 +80,7 @@ SAR_BIN := $(BUILD)/sar
 TEST_BIN := $(BUILD)/sar_tests
 TEST_ARGS ?=
 
-.PHONY: all test gpu-check bench demo clean install-deps
+.PHONY: all test gpu-check gpu-bundle bench demo clean install-deps
 all: $(SAR_BIN)
 
 # A change of configuration (CUDA on/off, flags) rebuilds everything: objects depend on
@@ -120,14 +120,30 @@ $(TEST_BIN): $(TEST_OBJS) $(LIB)
 test: $(TEST_BIN) $(SAR_BIN)
 	SAR_BIN=$(SAR_BIN) $(TEST_BIN) $(TEST_ARGS)
 
+# A build to carry to a GPU machine that has no Debian -dev packages (the device tool's
+# `carry`, 64 MiB at most): OpenBLAS linked statically, binaries stripped.
+gpu-bundle:
+	$(MAKE) BUILD=build-gpu STATIC_BLAS=1 build-gpu/sar_tests build-gpu/sar
+	@mkdir -p build-gpu/bundle
+	strip -o build-gpu/bundle/sar_tests build-gpu/sar_tests
+	strip -o build-gpu/bundle/sar build-gpu/sar
+	@du -sh build-gpu/bundle
+
+# cuDNN/cuBLAS from pip (nvidia-* wheels), where a GPU machine has them only there.
+PIP_NVIDIA_LIBS := $(shell python3 -c "import nvidia, glob, os; print(':'.join(sorted({os.path.dirname(p) for p in glob.glob(os.path.join(list(nvidia.__path__)[0], '**', 'lib*.so*'), recursive=True)})))" 2>/dev/null)
+GPU_ENV := $(if $(PIP_NVIDIA_LIBS),LD_LIBRARY_PATH=$(PIP_NVIDIA_LIBS):$$LD_LIBRARY_PATH)
+
+SANITIZER := $(or $(shell command -v compute-sanitizer 2>/dev/null),$(wildcard $(CUDA_HOME)/bin/compute-sanitizer))
+
 # On a GPU machine: every CUDA test must run (SAR_REQUIRE_CUDA makes a missing device an
 # error, not a skip), then the same under compute-sanitizer when it is installed.
 # NOBUILD=1 runs a build/ carried over from another machine as it is.
-gpu-check: $(if $(NOBUILD),,$(TEST_BIN))
+gpu-check: $(if $(NOBUILD),,$(TEST_BIN) $(SAR_BIN))
 	@test "$(CUDA)" = 1 || { echo "gpu-check: needs a CUDA build, but nvcc was not found"; exit 1; }
-	SAR_REQUIRE_CUDA=1 $(TEST_BIN) --test-suite=cuda 2>&1 | tee $(BUILD)/gpu-check.log; test $${PIPESTATUS[0]} = 0
-	@if command -v compute-sanitizer >/dev/null; then \
-	  SAR_REQUIRE_CUDA=1 compute-sanitizer --tool memcheck --error-exitcode 1 $(TEST_BIN) --test-suite=cuda 2>&1 \
+	$(GPU_ENV) $(SAR_BIN) info | tee $(BUILD)/gpu-check.log
+	$(GPU_ENV) SAR_REQUIRE_CUDA=1 $(TEST_BIN) --test-suite=cuda 2>&1 | tee -a $(BUILD)/gpu-check.log; test $${PIPESTATUS[0]} = 0
+	@if [ -n "$(SANITIZER)" ]; then \
+	  $(GPU_ENV) SAR_REQUIRE_CUDA=1 $(SANITIZER) --tool memcheck --error-exitcode 1 $(TEST_BIN) --test-suite=cuda 2>&1 \
 	    | tee -a $(BUILD)/gpu-check.log | tail -3; test $${PIPESTATUS[0]} = 0; \
 	else echo "gpu-check: compute-sanitizer not found, memcheck skipped" | tee -a $(BUILD)/gpu-check.log; fi
 
@@ -135,12 +151,12 @@ gpu-check: $(if $(NOBUILD),,$(TEST_BIN))
 # BENCH_DEVICE=cuda on a GPU machine. PyTorch: Debian's python3-torch (/usr/bin/python3).
 BENCH_DEVICE ?= cpu
 BENCH_PYTHON ?= /usr/bin/python3
-bench: $(SAR_BIN)
+bench: $(if $(NOBUILD),,$(SAR_BIN))
 	@mkdir -p $(BUILD)/bench
 	$(SAR_BIN) bench layers --print-shapes > $(BUILD)/bench/layer_shapes.json
 	$(BENCH_PYTHON) tools/bench_layers_torch.py $(BUILD)/bench/layer_shapes.json --device $(BENCH_DEVICE) \
 	  > $(BUILD)/bench/layers_torch.json 2> $(BUILD)/bench/layers_torch.log
-	$(SAR_BIN) bench layers --device $(BENCH_DEVICE) --baseline $(BUILD)/bench/layers_torch.json \
+	$(GPU_ENV) $(SAR_BIN) bench layers --device $(BENCH_DEVICE) --baseline $(BUILD)/bench/layers_torch.json \
 	  | tee $(BUILD)/bench/layers.txt
 
 demo:
