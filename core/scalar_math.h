@@ -16,7 +16,7 @@
 namespace sar {
 
 // y = f(x); alpha is the scalar of the three scalar ops.
-enum class UnaryOp { Neg, Exp, Log, Sigmoid, Relu, Abs, Pow, AddScalar, MulScalar };
+enum class UnaryOp { Neg, Exp, Log, Sigmoid, Relu, Abs, Pow, AddScalar, MulScalar, MaxScalar, GreaterScalar };
 
 // out = a (op) b, elementwise after broadcasting.
 enum class BinaryOp { Add, Sub, Mul, Div };
@@ -43,12 +43,14 @@ SAR_HD T unary_value(UnaryOp op, T x, T alpha) {
     case UnaryOp::Pow: return pow(x, alpha);
     case UnaryOp::AddScalar: return x + alpha;
     case UnaryOp::MulScalar: return x * alpha;
+    case UnaryOp::MaxScalar: return x > alpha ? x : alpha;
+    case UnaryOp::GreaterScalar: return x > alpha ? T(1) : T(0);
   }
   return x;
 }
 
 // dy/dx at x, given y = f(x) (exp and sigmoid read it instead of recomputing).
-// relu'(0) = 0 and abs'(0) = 0, as PyTorch does.
+// relu'(0) = 0, abs'(0) = 0 and max(x, s)' = 0 at x = s, as PyTorch does.
 template <typename T>
 SAR_HD T unary_derivative(UnaryOp op, T x, T y, T alpha) {
   using std::pow;
@@ -62,6 +64,8 @@ SAR_HD T unary_derivative(UnaryOp op, T x, T y, T alpha) {
     case UnaryOp::Pow: return alpha == T(0) ? T(0) : alpha * pow(x, alpha - T(1));
     case UnaryOp::AddScalar: return T(1);
     case UnaryOp::MulScalar: return alpha;
+    case UnaryOp::MaxScalar: return x > alpha ? T(1) : T(0);
+    case UnaryOp::GreaterScalar: return T(0);  // a step: zero almost everywhere
   }
   return T(0);
 }

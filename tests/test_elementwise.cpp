@@ -32,6 +32,8 @@ TEST_CASE("elementwise: known values (float64, cpu)") {
   CHECK(relu(a - 3.5).to_vector() == std::vector<double>{0, 0, 0, 0.5, 1.5, 2.5});
   CHECK(abs(a - 3.0).to_vector() == std::vector<double>{2, 1, 0, 1, 2, 3});
   CHECK(exp(log(a)).to_vector()[4] == doctest::Approx(5.0));
+  CHECK(clamp_min(a, 3.5).to_vector() == std::vector<double>{3.5, 3.5, 3.5, 4, 5, 6});
+  CHECK(greater(a, 3.0).to_vector() == std::vector<double>{0, 0, 0, 1, 1, 1});
 }
 
 TEST_CASE("sigmoid: finite and exact-limit for large |x| (float32, cpu)") {
@@ -60,6 +62,8 @@ TEST_CASE("elementwise: gradcheck of every op (float64, cpu)") {
   for (int64_t i = 0; i < s.numel(); ++i) s.data<double>()[i] *= sign.data<double>()[i] < 0 ? -1 : 1;
   test::gradcheck("relu", [](V in) { return relu(in[0]); }, {s.clone().set_requires_grad()});
   test::gradcheck("abs", [](V in) { return abs(in[0]); }, {s.clone().set_requires_grad()});
+  test::gradcheck("clamp_min", [](V in) { return clamp_min(in[0], 0.05); }, {s.clone().set_requires_grad()});
+  test::gradcheck("greater", [](V in) { return greater(in[0], 0.05) * in[0]; }, {s.clone().set_requires_grad()});
 }
 
 TEST_CASE("binary ops: gradcheck with broadcasting on both sides (float64, cpu)") {
@@ -85,6 +89,8 @@ CUDA_TEST_CASE("elementwise: CUDA matches CPU (float32, cuda)") {
   test::parity("relu", [](V in) { return relu(in[0]); }, {signed_x()});
   test::parity("abs", [](V in) { return abs(in[0]); }, {signed_x()});
   test::parity("pow", [](V in) { return pow(in[0], 1.5); }, {x()});
+  test::parity("clamp_min", [](V in) { return clamp_min(in[0], 0.3); }, {signed_x()});
+  test::parity("greater", [](V in) { return greater(in[0], 0.3) * in[0]; }, {signed_x()});
   test::parity("scalar ops", [](V in) { return 3.0 - (in[0] * 2.0 + 1.0) / 4.0; }, {x()});
   auto a = [] { return uniform({3, 7, 33}, 0.5, 2.0, 10).set_requires_grad(); };
   auto b = [] { return uniform({7, 1}, 0.5, 2.0, 11).set_requires_grad(); };

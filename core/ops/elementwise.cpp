@@ -55,6 +55,8 @@ Tensor sigmoid(const Tensor& x) { return unary("sigmoid", UnaryOp::Sigmoid, x); 
 Tensor relu(const Tensor& x) { return unary("relu", UnaryOp::Relu, x); }
 Tensor abs(const Tensor& x) { return unary("abs", UnaryOp::Abs, x); }
 Tensor pow(const Tensor& x, double p) { return unary("pow", UnaryOp::Pow, x, p); }
+Tensor clamp_min(const Tensor& x, double s) { return unary("clamp_min", UnaryOp::MaxScalar, x, s); }
+Tensor greater(const Tensor& x, double s) { return unary("greater", UnaryOp::GreaterScalar, x, s); }
 Tensor add(const Tensor& x, double s) { return unary("add_scalar", UnaryOp::AddScalar, x, s); }
 Tensor sub(const Tensor& x, double s) { return unary("add_scalar", UnaryOp::AddScalar, x, -s); }
 Tensor mul(const Tensor& x, double s) { return unary("mul_scalar", UnaryOp::MulScalar, x, s); }

@@ -4,7 +4,8 @@
 //
 //   out = a (+ - * /) b     shapes broadcast ([2,3] with [3] or [2,1]); backward sums the
 //                           gradient over the broadcast dims back to each input's shape
-//   y = f(x)                neg, exp, log, sigmoid, relu, abs, pow(x, p), x + s, x * s
+//   y = f(x)                neg, exp, log, sigmoid, relu, abs, pow(x, p), x + s, x * s,
+//                           clamp_min(x, s), greater(x, s)
 //
 // Inputs: float32/float64 on CPU, float32 on CUDA; both operands on one device and dtype.
 #pragma once
@@ -31,6 +32,8 @@ Tensor sigmoid(const Tensor& x);  // 1 / (1 + exp(-x)), without overflow for lar
 Tensor relu(const Tensor& x);     // relu'(0) = 0
 Tensor abs(const Tensor& x);      // abs'(0) = 0
 Tensor pow(const Tensor& x, double p);
+Tensor clamp_min(const Tensor& x, double s);  // max(x, s); gradient 1 where x > s, else 0
+Tensor greater(const Tensor& x, double s);    // 1 where x > s, else 0 (a mask: zero gradient)
 
 inline Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
 inline Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
