@@ -1,10 +1,7 @@
 #include "train/bench_layers.h"
 
-#include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -15,6 +12,7 @@
 #include "core/ops/reduce.h"
 #include "core/rng.h"
 #include "core/tape.h"
+#include "train/bench_util.h"
 
 namespace sar {
 
@@ -80,40 +78,16 @@ double time_shape(const ConvShape& s, int batch, Device device, int reps, Genera
   Tensor w = randn(s.transpose ? Shape{s.cin, s.cout, s.k, s.k} : Shape{s.cout, s.cin, s.k, s.k}, gen, DType::F32,
                    device, 0.0, 0.01)
                  .set_requires_grad();
-  auto run = [&] {
-    Tensor y = s.transpose ? conv_transpose2d(x, w, Tensor(), ConvTranspose2dOptions(s.stride, s.pad))
-                           : conv2d(x, w, Tensor(), Conv2dOptions(s.stride, s.pad));
-    // seed the backward with ones of y's shape: the gradient kernels do the same work for any seed
-    tape().backward(y, Tensor::ones_like(y));
-    x.zero_grad();
-    w.zero_grad();
-    device_synchronize(device);
-  };
-  run();  // warm-up: allocator cache, algorithm choice
-  std::vector<double> ms;
-  for (int r = 0; r < reps; ++r) {
-    auto t0 = std::chrono::steady_clock::now();
-    run();
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-  }
-  std::sort(ms.begin(), ms.end());
-  return ms[ms.size() / 2];
-}
-
-std::map<std::string, double> read_baseline(const std::string& path, std::string* label) {
-  std::ifstream in(path);
-  SAR_CHECK(in, path, ": cannot open the baseline; run tools/bench_layers_torch.py first (make bench does)");
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    SAR_THROW(path, ": not valid JSON: ", e.what());
-  }
-  SAR_CHECK(j.contains("results") && j["results"].is_array(), path, ": missing the \"results\" array");
-  *label = j.value("label", std::string("baseline"));
-  std::map<std::string, double> ms;
-  for (const auto& r : j["results"]) ms[r.at("name").get<std::string>()] = r.at("ms").get<double>();
-  return ms;
+  return median_ms(
+      [&] {
+        Tensor y = s.transpose ? conv_transpose2d(x, w, Tensor(), ConvTranspose2dOptions(s.stride, s.pad))
+                               : conv2d(x, w, Tensor(), Conv2dOptions(s.stride, s.pad));
+        // seed the backward with ones of y's shape: the gradient kernels do the same work for any seed
+        tape().backward(y, Tensor::ones_like(y));
+        x.zero_grad();
+        w.zero_grad();
+      },
+      device, reps);
 }
 
 }  // namespace
