@@ -15,6 +15,7 @@
 #include "layers/conv2d.h"
 #include "layers/linear.h"
 #include "layers/pooling.h"
+#include "models/backbone.h"
 
 namespace sar {
 
@@ -42,12 +43,13 @@ class Bottleneck : public Layer {
   std::unique_ptr<Sequential> downsample;
 };
 
-class ResNet : public Module {
+class ResNet : public Backbone {
  public:
   // depth: 18, 34, 50, 101 or 152. with_classifier adds avgpool + fc (1000 classes).
   ResNet(int depth, Generator& gen, bool with_classifier = false);
-  Tensor forward(const Tensor& x);  // -> C5 [N, out_channels(), H/32, W/32]
-  int64_t out_channels() const { return out_channels_; }
+  Tensor forward(const Tensor& x) override;  // -> C5 [N, out_channels(), H/32, W/32]
+  int64_t out_channels() const override { return out_channels_; }
+  int stride() const override { return 32; }
 
   Conv2d conv1;
   BatchNorm2d bn1;
