@@ -1,4 +1,6 @@
 // ResNet as torchvision builds it: parameter counts, state_dict names, output shapes.
+#include "core/flop_counter.h"
+#include "core/tape.h"
 #include "models/resnet.h"
 #include "tests/test_util.h"
 
@@ -47,4 +49,16 @@ TEST_CASE("resnet: C5 is stride 32 (float32, cpu)") {
   Generator gen(3);
   CHECK_THROWS_WITH_AS(ResNet(20, gen), doctest::Contains("ResNet: depth must be 18, 34, 50, 101 or 152, got 20"),
                        Error);
+}
+
+TEST_CASE("flop counter: ResNet-50 at 224x224 is 4.1 G multiply-adds, as torchvision lists") {
+  Generator gen(4);
+  ResNet net(50, gen, /*with_classifier=*/false);
+  net.eval();
+  NoGrad no_grad;
+  FlopCount count;
+  net.forward(Tensor::zeros({1, 3, 224, 224}));
+  // convolutions only (torchvision's 4.09 GFLOPS also counts the 2048x1000 classifier: +0.002 G)
+  CHECK(count.macs().at("conv2d") == doctest::Approx(4.087e9).epsilon(0.002));
+  CHECK(count.total() == count.macs().at("conv2d"));
 }

@@ -7,6 +7,7 @@
 
 #include "core/conv_geometry.h"
 #include "core/cpu/kernels_cpu.h"
+#include "core/flop_counter.h"
 #include "core/ops/op_util.h"
 #include "core/tape.h"
 #include "cuda/kernels_cuda.h"
@@ -127,6 +128,7 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
 
   Tensor y = Tensor::empty({g.N, g.K, g.Ho, g.Wo}, x.dtype(), x.device());
   forward(op, y, x, weight, bias, g);
+  count_macs(op, double(g.N) * g.grid_numel() * g.window());
 
   tape().record(op, {x, weight, bias}, {y}, [op, x, weight, bias, g](const TensorList& dys) -> TensorList {
     const Tensor& dy = dys[0];  // [N, Cout, Ho, Wo]
@@ -169,6 +171,8 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bia
 
   Tensor y = Tensor::empty({g.N, g.C, g.H, g.W}, x.dtype(), x.device());
   backward_data(op, y, x, weight, bias, g);
+  count_macs(op, double(g.N) * g.grid_numel() * g.window());  // each input pixel meets the whole kernel
+  count_macs(kDeconvFullKernelLabel, double(g.N) * g.image_numel() * g.K * g.kH * g.kW);
 
   tape().record(op, {x, weight, bias}, {y}, [op, x, weight, bias, g](const TensorList& dys) -> TensorList {
     const Tensor& dy = dys[0];  // [N, Cout, H, W]: the image side

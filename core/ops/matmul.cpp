@@ -2,6 +2,7 @@
 #include "core/ops/matmul.h"
 
 #include "core/cpu/kernels_cpu.h"
+#include "core/flop_counter.h"
 #include "core/ops/op_util.h"
 #include "core/tape.h"
 #include "cuda/kernels_cuda.h"
@@ -35,6 +36,7 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b) {
 
   Tensor out = Tensor::empty({M, N}, a.dtype(), a.device());
   gemm(out, a, b, M, N, K, trans_a, trans_b);
+  count_macs("matmul", double(M) * N * K);
 
   tape().record("matmul", {a, b}, {out}, [a, b, trans_a, trans_b, M, N, K](const TensorList& douts) -> TensorList {
     const Tensor& dout = douts[0];  // [M, N]
