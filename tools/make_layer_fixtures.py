@@ -10,35 +10,18 @@ input and every weight. tests/test_layer_fixtures.cpp recomputes them with our o
 match to 1e-10 (CPU, float64) and to ~1e-4 relative (CUDA, float32).
 
 One safetensors file per layer; tensor names are "<case>.<what>" and the metadata maps each
-case name to its settings as JSON. The writer is a few lines of the format itself, so the
-script needs nothing beyond torch.
+case name to its settings as JSON (written by tools/safetensors_io.py: nothing beyond torch).
 """
 import json
 import os
-import struct
 import zlib
 
 import torch
 import torch.nn.functional as F
 
+import safetensors_io
+
 OUT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "data", "layers")
-
-
-def save_safetensors(path, tensors, metadata):
-    header = {"__metadata__": metadata}
-    blobs, offset = [], 0
-    for name, t in tensors.items():
-        data = t.detach().contiguous().to(torch.float64).numpy().tobytes()
-        header[name] = {"dtype": "F64", "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * ((8 - len(text) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for b in blobs:
-            f.write(b)
 
 
 class Cases:
@@ -68,7 +51,7 @@ class Cases:
 
     def write(self):
         path = os.path.join(OUT_DIR, f"{self.layer}.safetensors")
-        save_safetensors(path, self.tensors, self.metadata)
+        safetensors_io.save(path, {k: v.to(torch.float64) for k, v in self.tensors.items()}, self.metadata)
         print(f"{path}: {len(self.metadata)} cases, {os.path.getsize(path)} bytes")
 
 
