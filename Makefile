@@ -68,7 +68,7 @@ ifeq ($(CUDA),1)
 endif
 
 # ---- sources ----
-LIB_DIRS := core core/ops core/cpu layers models datasets eval train
+LIB_DIRS := core core/ops core/cpu layers layers/heads models datasets eval train
 LIB_SRCS := $(filter-out train/main.cpp,$(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.cpp)))
 CU_SRCS := $(if $(filter 1,$(CUDA)),$(wildcard cuda/*.cu))
 TEST_SRCS := $(wildcard tests/*.cpp)
@@ -158,6 +158,9 @@ bench: $(if $(NOBUILD),,$(SAR_BIN))
 	  > $(BUILD)/bench/layers_torch.json 2> $(BUILD)/bench/layers_torch.log
 	$(GPU_ENV) $(SAR_BIN) bench layers --device $(BENCH_DEVICE) --baseline $(BUILD)/bench/layers_torch.json \
 	  | tee $(BUILD)/bench/layers.txt
+	$(BENCH_PYTHON) tools/bench_sar_torch.py --device $(BENCH_DEVICE) > $(BUILD)/bench/sar_torch.json
+	$(GPU_ENV) $(SAR_BIN) bench sar --device $(BENCH_DEVICE) --baseline $(BUILD)/bench/sar_torch.json \
+	  | tee $(BUILD)/bench/sar.txt
 
 demo:
 	@echo "make demo: training and evaluating SAR on synthetic data arrives with issue 9 (see README)"; exit 1

@@ -86,4 +86,21 @@ void conv2d_backward_data_cuda(float* dx, const float* dy, const float* w, const
 void conv2d_backward_filter_cuda(float* dw, const float* dy, const float* x, const ConvGeometry& g);
 void conv2d_backward_bias_cuda(float* dbias, const float* dy, int64_t N, int64_t C, int64_t P);
 
+// ---- SAR loss (cuda/sar_loss.cu); loss, inv_valid and dloss stay on the device ----
+void sar_loss_forward_cuda(float* loss, float* inv_valid, float* lse, const float* offsets, const float* logits,
+                           const float* target, const float* weight, int64_t NJ, int64_t h, int64_t w, float lambda,
+                           float eps);
+void sar_loss_backward_cuda(float* doffsets, float* dlogits, const float* dloss, const float* inv_valid,
+                            const float* lse, const float* offsets, const float* logits, const float* target,
+                            const float* weight, int64_t NJ, int64_t h, int64_t w, float lambda, float eps);
+
+// ---- SAR selector normalization (cuda/sar_selector_norm.cu) ----
+void sar_selector_norm_forward_cuda(float* w, const float* logits, int64_t rows, int64_t G);
+void sar_selector_norm_backward_cuda(float* dlogits, const float* dw, const float* w, const float* logits,
+                                     int64_t rows, int64_t G);
+
+// ---- SAR decode (cuda/sar_decode.cu) ----
+void sar_decode_cuda(float* coords, float* scores, int64_t* count, const float* offsets, const float* logits,
+                     int64_t rows, int64_t H, int64_t W, int m, float gamma, float stride);
+
 }  // namespace sar

@@ -147,4 +147,35 @@ template <typename T> void conv2d_backward_filter_cpu(T* dw, const T* dy, const 
 // dbias[c] = sum_{n,p} dy[n,c,p]       dy: [N, C, P] (P = pixels of one channel)
 template <typename T> void conv2d_backward_bias_cpu(T* dbias, const T* dy, int64_t N, int64_t C, int64_t P);
 
+// ---- SAR loss (core/cpu/sar_loss.cpp), paper Eq. 7-9 in log space (core/sar_math.h) ----
+// Rows r = n * J + j, NJ = N * J, G = h * w cells: offsets [NJ, 2, G] (x then y per row, as
+// [N, 2J, h, w] interleaves them), logits [NJ, G], target [NJ, 2], weight [NJ].
+// lse [NJ, 2] = (log sum_t c_t, log sum_t c_t r_t) of each valid row (0, 0 for a dropped row);
+// loss [1] = mean over the valid rows (weight > 0) of L = -logaddexp(lse1 - lse0, log eps), 0 if
+// none; inv_valid [1] = 1 / the number of valid rows, 0 if none: the backward's scale.
+template <typename T> void sar_loss_forward_cpu(T* loss, T* inv_valid, T* lse, const T* offsets, const T* logits,
+                                                const T* target, const T* weight, int64_t NJ, int64_t h, int64_t w,
+                                                T lambda, T eps);
+// doffsets [NJ, 2, G], dlogits [NJ, G] (either may be nullptr): dloss[0] * inv_valid[0] times
+// dL_r/do and dL_r/ds of core/ops/sar_loss.h, from the saved lse; zero on dropped rows.
+template <typename T> void sar_loss_backward_cpu(T* doffsets, T* dlogits, const T* dloss, const T* inv_valid,
+                                                 const T* lse, const T* offsets, const T* logits, const T* target,
+                                                 const T* weight, int64_t NJ, int64_t h, int64_t w, T lambda, T eps);
+
+// ---- SAR selector normalization (core/cpu/sar_selector_norm.cpp), logits, w: [rows, G] ----
+// w_t = c_t / sum_t c_t = exp(log c_t - log sum_t c_t), c_t = sigmoid(s_t) (Eq. 9).
+template <typename T> void sar_selector_norm_forward_cpu(T* w, const T* logits, int64_t rows, int64_t G);
+// ds_t = w_t (1 - c_t) (dw_t - sum_u dw_u w_u)
+template <typename T> void sar_selector_norm_backward_cpu(T* dlogits, const T* dw, const T* w, const T* logits,
+                                                          int64_t rows, int64_t G);
+
+// ---- SAR decode (core/cpu/sar_decode.cpp), paper Eq. 11; rules in core/sar_decode_math.h ----
+// Rows r = n * J + j of G = H * W cells: logits [rows, G], offsets [rows, 2, G] (x then y);
+// coords [rows, m, 2] in input-crop pixels, scores [rows, m], count [rows].
+// m == 1: the best cell by logit (ties: the lower index), score c_best / sum_t c_t, count 1.
+// m > 1: the cells with sigmoid(s_t) >= gamma, best first, at most m, score c_t; count = how
+// many; unused slots get coords and score 0.
+template <typename T> void sar_decode_cpu(T* coords, T* scores, int64_t* count, const T* offsets, const T* logits,
+                                          int64_t rows, int64_t H, int64_t W, int m, T gamma, T stride);
+
 }  // namespace sar

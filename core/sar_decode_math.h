@@ -1,0 +1,42 @@
+// sar_decode_math.h: the per-cell rules of sar_decode_topm (core/ops/sar_decode.h), written
+// once for core/cpu/sar_decode.cpp and cuda/sar_decode.cu (SAR_HD, as in core/scalar_math.h):
+// which of two candidate cells ranks first, which cells pass Eq. 11's threshold, and where a
+// cell puts its keypoint in input-crop pixels. Parity tests catch a twin that strays from them.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+#include "core/scalar_math.h"
+
+namespace sar {
+
+// Candidate order: the higher logit s first; equal logits, the lower cell index t first.
+// A NaN logit ranks as -inf, so this is a strict total order over the cells of a map: every
+// device, reduction tree and sort then picks the same cells in the same order.
+template <typename T>
+SAR_HD bool sar_decode_ranks_before(T s_a, int64_t t_a, T s_b, int64_t t_b) {
+  using std::isnan;
+  const T a = isnan(s_a) ? T(-INFINITY) : s_a;
+  const T b = isnan(s_b) ? T(-INFINITY) : s_b;
+  return a > b || (a == b && t_a < t_b);
+}
+
+// Eq. 11's threshold, used when m > 1: cell t is a candidate when c_t = sigmoid(s_t) >= gamma.
+template <typename T>
+SAR_HD bool sar_decode_passes_gamma(T s, T gamma) {
+  return sigmoid_of(s) >= gamma;
+}
+
+// Where cell t = (i, k) = (t / W, t % W) of an H x W map puts its keypoint, in input-crop
+// pixels: stride * (W, H) * K_t with K_t = p_t - o_t and p_t = (k / W, i / H), i.e.
+//   xy[0] = stride * (k - W * o_x),   xy[1] = stride * (i - H * o_y).
+// offsets_row: this keypoint's [2, G] offsets (the x plane, then the y plane; G = H * W).
+template <typename T>
+SAR_HD void sar_decode_position(T* xy, const T* offsets_row, int64_t t, int64_t H, int64_t W, T stride) {
+  const int64_t i = t / W, k = t % W;
+  xy[0] = stride * (T(k) - T(W) * offsets_row[t]);
+  xy[1] = stride * (T(i) - T(H) * offsets_row[H * W + t]);
+}
+
+}  // namespace sar
