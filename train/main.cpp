@@ -10,6 +10,7 @@
 #include "core/safetensors.h"
 #include "core/storage.h"
 #include "train/bench_layers.h"
+#include "train/bench_sar.h"
 #if SAR_WITH_CUDA
 #include "cuda/device_api.h"
 #endif
@@ -23,6 +24,7 @@ const char* kUsage =
     "  info [--device auto|cpu|cuda]   build configuration, libraries and the device chosen\n"
     "  info --weights FILE             the tensors of a safetensors file: name, dtype, shape, bytes\n"
     "  bench layers [--help]           conv/deconv forward+backward timings of ResNet-50 shapes\n"
+    "  bench sar [--help]              SAR loss forward+backward and decode timings, with GB/s\n"
     "  help                            this text\n"
     "\n"
     "Training and evaluation arrive with later issues (see README.md).\n";
@@ -77,7 +79,8 @@ int main(int argc, char** argv) {
     std::string cmd = argv[1];
     if (cmd == "info") return cmd_info(argc - 2, argv + 2);
     if (cmd == "bench" && argc >= 3 && std::string(argv[2]) == "layers") return sar::bench_layers_main(argc - 3, argv + 3);
-    if (cmd == "bench") SAR_THROW("sar bench: expected a benchmark name: layers");
+    if (cmd == "bench" && argc >= 3 && std::string(argv[2]) == "sar") return sar::bench_sar_main(argc - 3, argv + 3);
+    if (cmd == "bench") SAR_THROW("sar bench: expected a benchmark name: layers or sar");
     std::fprintf(stderr, "sar: unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
     return 2;
   } catch (const sar::Error& e) {
