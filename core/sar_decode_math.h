@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "core/sar_math.h"
 #include "core/scalar_math.h"
 
 namespace sar {
@@ -26,6 +27,15 @@ SAR_HD bool sar_decode_ranks_before(T s_a, int64_t t_a, T s_b, int64_t t_b) {
 template <typename T>
 SAR_HD bool sar_decode_passes_gamma(T s, T gamma) {
   return sigmoid_of(s) >= gamma;
+}
+
+// c_t / c_best, the term of cell t in max_t w_t = c_best / sum_t c_t = 1 / sum_t (c_t / c_best).
+// Taken in log space, it is at most 1 and stays finite where every c_t underflows (all logits
+// below about -104 in float32), where sigmoid(s_best) / sum_t sigmoid(s_t) would be 0 / 0.
+template <typename T>
+SAR_HD T sar_decode_weight_ratio(T s, T s_best) {
+  using std::exp;
+  return exp(log_sigmoid(s) - log_sigmoid(s_best));
 }
 
 // Where cell t = (i, k) = (t / W, t % W) of an H x W map puts its keypoint, in input-crop

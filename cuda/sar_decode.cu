@@ -6,7 +6,8 @@
 // scores [rows, m], count [rows]. Overwrites every slot (unused ones with 0).
 // CPU twin: sar_decode_cpu (core/cpu/sar_decode.cpp). Tests: tests/test_sar_decode.cpp.
 // Parallelism: one block per row, threads stride over its G cells. m == 1: one pass keeps each
-// thread's best cell and its sum of c_t, then a block arg-max and a block sum. m > 1: m rounds of
+// thread's best cell, a block arg-max, then a second pass sums c_t / c_best (in log space, finite
+// where every c_t underflows) and a block sum. m > 1: m rounds of
 // block arg-max, round r taking the best cell that ranks after round r-1's pick; the ranking is a
 // strict total order, so that skips exactly the cells already taken, with no mask, no shared
 // buffer of G values (a 96x72 map would not fit a sort in shared memory) and no atomics. Each
@@ -60,18 +61,19 @@ __global__ void sar_decode_kernel(float* coords, float* scores, int64_t* count, 
   float* score = scores + row * m;         // [m]
 
   if (m == 1) {
-    // Top-down: each thread's best cell and partial sum_t c_t, then the block's.
-    float best_s = -INFINITY, sum = 0.f;
+    // Top-down: each thread's best cell, then the block's (known to every thread) ...
+    float best_s = -INFINITY;
     int64_t best_t = G;
-    for (int64_t t = threadIdx.x; t < G; t += blockDim.x) {
-      sum += sigmoid_of(s[t]);
+    for (int64_t t = threadIdx.x; t < G; t += blockDim.x)
       if (sar_decode_ranks_before(s[t], t, best_s, best_t)) { best_s = s[t]; best_t = t; }
-    }
     block_best(&best_s, &best_t);
-    sum = block_sum(sum);
+    // ... then its score max_t w_t = 1 / sum_t (c_t / c_best), a second sweep of the row (in cache)
+    float ratio_sum = 0.f;
+    for (int64_t t = threadIdx.x; t < G; t += blockDim.x) ratio_sum += sar_decode_weight_ratio(s[t], s[best_t]);
+    ratio_sum = block_sum(ratio_sum);
     if (threadIdx.x == 0) {
       sar_decode_position(xy, o, best_t, H, W, stride);
-      score[0] = sigmoid_of(best_s) / sum;  // max_t w_t
+      score[0] = 1.f / ratio_sum;  // max_t w_t
       count[row] = 1;
     }
     return;

@@ -220,3 +220,13 @@ TEST_CASE("sar_decode_topm: bad inputs are refused with the argument named (floa
   CHECK_THROWS_WITH_AS(decode(offsets, logits, options(1, 0, INFINITY)),
                        doctest::Contains("stride must be positive and finite"), Error);
 }
+
+TEST_CASE("sar_decode: the top-1 score stays finite where every c_t underflows (float32, cpu)") {
+  // logits near -120: sigmoid underflows to 0 in float32, so c_best / sum c would be 0 / 0
+  Tensor logits = Tensor::from_vector({-121, -120, -122, -125}, {1, 1, 2, 2});
+  Tensor offsets = Tensor::zeros({1, 2, 2, 2});
+  SarDecoded d = sar_decode_topm(offsets, logits);
+  const double e1 = std::exp(-1.0), e2 = std::exp(-2.0), e5 = std::exp(-5.0);
+  CHECK(d.scores.item() == doctest::Approx(1.0 / (1.0 + e1 + e2 + e5)).epsilon(1e-5));
+  CHECK(d.count.item() == 1.0);
+}

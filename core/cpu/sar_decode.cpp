@@ -22,15 +22,14 @@ void sar_decode_cpu(T* coords, T* scores, int64_t* count, const T* offsets, cons
     T* xy = coords + row * m * 2;            // [m, 2]
     T* score = scores + row * m;             // [m]
     if (m == 1) {
-      // Top-down: the best cell, and sum_t c_t for its score max_t w_t = c_best / sum_t c_t.
+      // Top-down: the best cell, then its score max_t w_t = 1 / sum_t (c_t / c_best).
       int64_t best = 0;
-      T sum = T(0);
-      for (int64_t t = 0; t < G; ++t) {
-        sum += sigmoid_of(s[t]);
+      for (int64_t t = 1; t < G; ++t)
         if (sar_decode_ranks_before(s[t], t, s[best], best)) best = t;
-      }
+      T ratio_sum = T(0);
+      for (int64_t t = 0; t < G; ++t) ratio_sum += sar_decode_weight_ratio(s[t], s[best]);
       sar_decode_position(xy, o, best, H, W, stride);
-      score[0] = sigmoid_of(s[best]) / sum;
+      score[0] = T(1) / ratio_sum;
       count[row] = 1;
       continue;
     }
