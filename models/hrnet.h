@@ -32,6 +32,7 @@
 #include "layers/batch_norm2d.h"
 #include "layers/conv2d.h"
 #include "layers/module.h"
+#include "models/backbone.h"
 
 namespace sar {
 
@@ -81,15 +82,16 @@ class HighResolutionStage : public Module {
   std::vector<std::unique_ptr<HighResolutionModule>> modules_;
 };
 
-class HRNet : public Module {
+class HRNet : public Backbone {
  public:
   // width: 32 (HRNet-W32) or 48 (HRNet-W48).
   HRNet(int width, Generator& gen);
   // x [N, 3, H, W] -> [N, out_channels(), H/4, W/4]. H and W must be multiples of 32 (exactly:
   // ceil(H/4) and ceil(W/4) multiples of 8), or the branches would not upsample back onto
   // each other; 64x48 is refused, as PyTorch's model fails on it.
-  Tensor forward(const Tensor& x);
-  int64_t out_channels() const { return out_channels_; }
+  Tensor forward(const Tensor& x) override;
+  int64_t out_channels() const override { return out_channels_; }
+  int stride() const override { return 4; }
 
   Conv2d conv1, conv2;
   BatchNorm2d bn1, bn2;
