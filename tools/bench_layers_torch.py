@@ -14,12 +14,12 @@ the ratio would flatter us.
 import argparse
 import json
 import os
-import statistics
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
+
+from bench_util import median_ms, write_baseline
 
 
 def time_shape(s, device, reps):
@@ -34,16 +34,8 @@ def time_shape(s, device, reps):
             y = F.conv2d(x, w, None, stride=s["stride"], padding=s["pad"])
         y.backward(torch.ones_like(y))
         x.grad, w.grad = None, None
-        if device == "cuda":
-            torch.cuda.synchronize()
 
-    run()
-    times = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        run()
-        times.append((time.perf_counter() - t0) * 1000.0)
-    return statistics.median(times)
+    return median_ms(run, device, reps)
 
 
 def main():
@@ -56,14 +48,8 @@ def main():
     print(torch.__config__.show(), file=sys.stderr)
     with open(args.shapes) as f:
         shapes = json.load(f)
-    results = []
-    for s in shapes:
-        ms = time_shape(s, args.device, args.reps)
-        results.append({"name": s["name"], "ms": ms})
-        print(f"{s['name']:26s} {ms:10.2f} ms", file=sys.stderr)
-    label = f"torch{torch.__version__.split('+')[0]}"
-    json.dump({"label": label, "device": args.device, "threads": torch.get_num_threads(), "results": results},
-              sys.stdout, indent=1)
+    results = [{"name": s["name"], "ms": time_shape(s, args.device, args.reps)} for s in shapes]
+    write_baseline(results, args.device, threads=torch.get_num_threads())
 
 
 if __name__ == "__main__":

@@ -6,13 +6,11 @@ as the official implementation computes them (SAR_SPEC.md §2a, §3), timed like
                                               [--map 64x48] [--reps 5] > sar_torch.json
 """
 import argparse
-import json
 import os
-import statistics
-import sys
-import time
 
 import torch
+
+from bench_util import median_ms, write_baseline
 
 
 def sar_loss(offsets, logits, target, weight, lam=16.0, eps=1e-6):
@@ -41,20 +39,6 @@ def decode_top1(offsets, logits, stride=4.0):
     return torch.stack([x, y], -1), score
 
 
-def median_ms(work, device, reps):
-    def run():
-        work()
-        if device == "cuda":
-            torch.cuda.synchronize()
-    run()
-    times = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        run()
-        times.append((time.perf_counter() - t0) * 1000.0)
-    return statistics.median(times)
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
@@ -80,12 +64,8 @@ def main():
         with torch.no_grad():
             decode_top1(offsets, logits)
 
-    results = [{"name": "loss forward+backward", "ms": median_ms(loss_step, dev, args.reps)},
-               {"name": "decode top-1", "ms": median_ms(decode_step, dev, args.reps)}]
-    for r in results:
-        print(f"{r['name']:24s} {r['ms']:10.3f} ms", file=sys.stderr)
-    json.dump({"label": f"torch{torch.__version__.split('+')[0]}", "device": dev, "results": results},
-              sys.stdout, indent=1)
+    write_baseline([{"name": "loss forward+backward", "ms": median_ms(loss_step, dev, args.reps)},
+                    {"name": "decode top-1", "ms": median_ms(decode_step, dev, args.reps)}], dev)
 
 
 if __name__ == "__main__":
