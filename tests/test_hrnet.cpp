@@ -2,7 +2,8 @@
 // shape, gradients, and forward values against PyTorch.
 //
 // Where the numbers come from: a PyTorch rebuild of lib/models/pose_hrnet.py with the
-// w32/w48_256x192 configs and without final_layer (a throwaway script, not kept). Its
+// w32/w48_256x192 configs and without final_layer (kept as the HRNet of
+// tools/make_model_fixtures.py). Its
 // state_dict equals ours name for name and shape for shape (all 1752 tensors); loaded with the
 // same random float64 weights, its outputs equal ours to 1e-14 (eval BN) and 2e-11 (training
 // BN) on a 2x3x64x32 input. Its parameter counts, which a hand count with BasicBlock(c) =
@@ -21,6 +22,7 @@
 #include "core/tape.h"
 #include "models/hrnet.h"
 #include "tests/test_util.h"
+#include "tests/weight_formula.h"
 
 using namespace sar;
 
@@ -35,40 +37,6 @@ HRNet& hrnet_w32() {
 }
 
 double squared_norm(const Tensor& t) { return sum(t * t).item(); }
-
-// Test values that Python can reproduce exactly: element i of the tensor `name` draws
-// u in [0, 1) from the top 53 bits of splitmix64(fnv1a(name) + (i + 1) * golden ratio),
-// computed in uint64 by numpy in the script that produced the PyTorch numbers below.
-uint64_t fnv1a(const std::string& s) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ULL;
-  return h;
-}
-
-double formula_uniform(uint64_t seed, uint64_t i) {
-  uint64_t z = seed + (i + 1) * 0x9E3779B97F4A7C15ULL;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  z ^= z >> 31;
-  return double(z >> 11) * 0x1.0p-53;
-}
-
-// Fills a float32 tensor from the formula: conv weights U(-1, 1) / sqrt(fan_in), BN weight
-// 0.8 + 0.4u, bias and running_mean 0.2 (u - 0.5), running_var 0.5 + u, anything else 2u - 1.
-void fill_formula(const std::string& name, Tensor& t) {
-  const std::string leaf = name.substr(name.rfind('.') + 1);
-  const uint64_t seed = fnv1a(name);
-  float* out = t.data<float>();
-  for (int64_t i = 0; i < t.numel(); ++i) {
-    const double u = formula_uniform(seed, uint64_t(i));
-    double v = 2 * u - 1;
-    if (leaf == "weight" && t.ndim() == 4) v = (2 * u - 1) / std::sqrt(double(t.numel() / t.size(0)));
-    else if (leaf == "weight") v = 0.8 + 0.4 * u;
-    else if (leaf == "bias" || leaf == "running_mean") v = 0.2 * (u - 0.5);
-    else if (leaf == "running_var") v = 0.5 + u;
-    out[i] = float(v);
-  }
-}
 
 int64_t count_under(const Module& net, const std::string& prefix) {
   int64_t n = 0;
@@ -169,16 +137,15 @@ TEST_CASE("hrnet: forward is [N, c, H/4, W/4] and backward reaches every paramet
 
 TEST_CASE("hrnet: eval forward equals PyTorch's on formula weights (float32, cpu)") {
   // Expected: the PyTorch rebuild described at the top, in float64, with every floating-point
-  // state tensor and the input [1, 3, 64, 32] ("input") filled by fill_formula (rounded to
-  // float32 as here); float32 agrees to about 1e-6. Mistakes in the fusion or transitions
-  // change these values and not the names or shapes: without the ReLU between two stride-2
-  // fuse steps the sum is 7326.3.
+  // state tensor and the input [1, 3, 64, 32] ("input") filled by tests/weight_formula.h;
+  // float32 agrees to about 1e-6. Mistakes in the fusion or transitions change these values
+  // and not the names or shapes: without the ReLU between two stride-2 fuse steps the sum is
+  // 7326.3.
   HRNet& net = hrnet_w32();
-  for (auto& [name, t] : net.state())
-    if (t.dtype() == DType::F32) fill_formula(name, t);
+  test::fill_formula(net);
   net.eval();
   Tensor x = Tensor::empty({1, 3, 64, 32});
-  fill_formula("input", x);
+  test::fill_formula("input", x);
   NoGrad no_grad;
   Tensor y = net.forward(x);
   REQUIRE(y.shape() == Shape{1, 32, 16, 8});
