@@ -3,6 +3,7 @@
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 
 #include "core/device.h"
 #include "tests/test_util.h"
@@ -23,7 +24,9 @@ struct SkipListener : doctest::IReporter {
   void log_assert(const doctest::AssertData&) override {}
   void log_message(const doctest::MessageData&) override {}
   void test_case_skipped(const doctest::TestCaseData& tc) override {
-    if (tc.m_skip) std::printf("skipped: %s (no CUDA device)\n", tc.m_name);
+    if (!tc.m_skip) return;  // filtered out by -tc/-ts, not skipped by a decorator
+    const bool data = std::string(tc.m_test_suite) == "shared-data";
+    std::printf("skipped: %s (%s)\n", tc.m_name, data ? "../shared/data not found; set SAR_DATA" : "no CUDA device");
   }
 };
 REGISTER_LISTENER("skips", 1, SkipListener);

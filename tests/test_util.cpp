@@ -1,5 +1,7 @@
 #include "tests/test_util.h"
 
+#include <sys/stat.h>
+
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -17,6 +19,19 @@ bool cuda_ready() {
     std::exit(1);
   }
   return ready;
+}
+
+const std::optional<std::string>& shared_data_dir() {
+  static const std::optional<std::string> dir = []() -> std::optional<std::string> {
+    const char* env = std::getenv("SAR_DATA");
+    const std::string path = env && env[0] ? env : "../shared/data";
+    struct stat info;
+    if (::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode)) return path;
+    std::printf("shared data: %s is not a folder (%s); the shared-data tests are skipped\n", path.c_str(),
+                env && env[0] ? "from $SAR_DATA" : "set SAR_DATA to the data folder");
+    return std::nullopt;
+  }();
+  return dir;
 }
 
 Tensor uniform(const Shape& shape, double lo, double hi, uint64_t seed, DType dtype) {

@@ -3,10 +3,13 @@
 // A test that needs a GPU is declared with CUDA_TEST_CASE. Without a device it is marked
 // skipped (doctest counts it in its summary, and the listener in tests/main.cpp prints its
 // name), never passed. Under SAR_REQUIRE_CUDA=1 (make gpu-check) a missing device is an error.
+// A test that reads the real data sets of ../shared/data is declared with SHARED_DATA_TEST_CASE
+// and is skipped the same way where that folder is absent.
 #pragma once
 
 #include <doctest/doctest.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +18,10 @@
 namespace sar::test {
 
 bool cuda_ready();  // a CUDA device answers (exits the program under SAR_REQUIRE_CUDA=1 when none does)
+
+// The real-data folder: $SAR_DATA when set, else ../shared/data (tests run from the repository
+// root). Empty when it is not a folder; the first call then prints one line saying so.
+const std::optional<std::string>& shared_data_dir();
 
 // Random values in [lo, hi) from a fixed seed, as a tensor: the inputs of most tests.
 Tensor uniform(const Shape& shape, double lo, double hi, uint64_t seed, DType dtype = DType::F64);
@@ -25,3 +32,5 @@ double max_abs_diff(const Tensor& a, const Tensor& b);
 }  // namespace sar::test
 
 #define CUDA_TEST_CASE(name) TEST_CASE(name * doctest::test_suite("cuda") * doctest::skip(!::sar::test::cuda_ready()))
+#define SHARED_DATA_TEST_CASE(name) \
+  TEST_CASE(name * doctest::test_suite("shared-data") * doctest::skip(!::sar::test::shared_data_dir()))
