@@ -1,0 +1,169 @@
+// data_commands.cpp: `sar data show` (train/data_commands.h): the loader's crops as one PNG.
+#include "train/data_commands.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <string>
+
+#include "core/error.h"
+#include "datasets/image_io.h"
+#include "datasets/loader.h"
+
+namespace sar {
+
+namespace {
+
+const char* kShowUsage =
+    "usage: sar data show [--dataset synthetic|coco] [--json FILE --images DIR] [--input 256x192]\n"
+    "                     [--count 16] [--seed 0] [--train] --out grid.png\n"
+    "  Writes a grid of the loader's input crops, de-normalized, with each supervised keypoint as a\n"
+    "  disc (one hue per keypoint) and the skeleton between them: what the network sees.\n"
+    "  The crops are the first --count samples of the seed's shuffled order; without --train they\n"
+    "  are evaluation crops (box + padding only), with it training crops (flip, half-body, shift,\n"
+    "  scale, rotation), augmented as the loader does for that seed and epoch 0.\n"
+    "  --dataset synthetic (default): the built-in stick figures (datasets/synthetic.h), 256x256;\n"
+    "  --dataset coco: a COCO-format keypoint json (--json) and its image folder (--images).\n";
+
+const char* kDataUsage =
+    "usage: sar data <command>\n"
+    "  show [--help]   a PNG grid of the loader's input crops with keypoints and skeleton\n";
+
+// Crop k of images [N, 3, H, W] as 8-bit RGB, the normalization undone.
+Image denormalize(const Tensor& images, int64_t k, const TopdownConfig& crop) {
+  const int64_t H = crop.input_h, W = crop.input_w;
+  Image out;
+  out.height = int(H);
+  out.width = int(W);
+  out.rgb.resize(size_t(H * W * 3));
+  const float* x = images.data<float>() + k * 3 * H * W;  // [3, H, W]
+  for (int c = 0; c < 3; ++c)
+    for (int64_t i = 0; i < H * W; ++i) {
+      const double value = double(x[c * H * W + i]) * crop.std[c] + crop.mean[c];
+      out.rgb[size_t(i * 3 + c)] = uint8_t(std::clamp(std::lround(value), 0L, 255L));
+    }
+  return out;
+}
+
+// The supervised keypoints of crop k (weight > 0) and the limbs between two of them: a dark
+// outline under a coloured core, so they show on any background. Keypoint j has hue 360 j / J;
+// a limb takes its first keypoint's hue.
+void draw_keypoints(Image* image, const Batch& batch, int64_t k, const DatasetMeta& meta) {
+  const int J = meta.num_keypoints();
+  const float* xy = batch.targets.xy.data<float>() + k * J * 2;  // [J, 2]
+  const float* weight = batch.targets.weight.data<float>() + k * J;
+  auto colour = [&](int j) { return hsv(360.0 * j / J, 0.9, 1.0); };
+  for (auto [a, b] : meta.skeleton) {
+    if (weight[a] <= 0 || weight[b] <= 0) continue;
+    draw_line(image, xy[2 * a], xy[2 * a + 1], xy[2 * b], xy[2 * b + 1], 1.6f, Rgb{0, 0, 0}, 0.8f);
+    draw_line(image, xy[2 * a], xy[2 * a + 1], xy[2 * b], xy[2 * b + 1], 0.7f, colour(a));
+  }
+  for (int j = 0; j < J; ++j) {
+    if (weight[j] <= 0) continue;
+    draw_disk(image, xy[2 * j], xy[2 * j + 1], 3.2f, Rgb{0, 0, 0});
+    draw_disk(image, xy[2 * j], xy[2 * j + 1], 2.2f, colour(j));
+  }
+}
+
+// Tiles the images row-major, `columns` across, with a 4-pixel grey gap.
+Image tile(const std::vector<Image>& tiles, int columns) {
+  const int gap = 4, h = tiles[0].height, w = tiles[0].width;
+  const int rows = (int(tiles.size()) + columns - 1) / columns;
+  Image grid;
+  grid.height = rows * h + (rows + 1) * gap;
+  grid.width = columns * w + (columns + 1) * gap;
+  grid.rgb.assign(size_t(grid.height) * grid.width * 3, 48);
+  for (size_t t = 0; t < tiles.size(); ++t) {
+    const int y0 = gap + int(t) / columns * (h + gap), x0 = gap + int(t) % columns * (w + gap);
+    for (int y = 0; y < h; ++y)
+      std::copy_n(&tiles[t].rgb[size_t(y) * w * 3], size_t(w) * 3, &grid.rgb[(size_t(y0 + y) * grid.width + x0) * 3]);
+  }
+  return grid;
+}
+
+int show_main(int argc, char** argv) {
+  std::string dataset = "synthetic", json, images, out;
+  int count = 16;
+  uint64_t seed = 0;
+  LoaderConfig config;
+  config.crop.train = false;
+  for (int i = 0; i < argc; ++i) {
+    std::string a = argv[i];
+    bool has_value = i + 1 < argc;
+    if (a == "--dataset" && has_value) dataset = argv[++i];
+    else if (a == "--json" && has_value) json = argv[++i];
+    else if (a == "--images" && has_value) images = argv[++i];
+    else if (a == "--input" && has_value)
+      SAR_CHECK(std::sscanf(argv[++i], "%dx%d", &config.crop.input_h, &config.crop.input_w) == 2,
+                "sar data show --input: expected HxW, e.g. 256x192");
+    else if (a == "--count" && has_value) count = std::atoi(argv[++i]);
+    else if (a == "--seed" && has_value) seed = std::strtoull(argv[++i], nullptr, 10);
+    else if (a == "--train") config.crop.train = true;
+    else if (a == "--out" && has_value) out = argv[++i];
+    else if (a == "--help" || a == "-h") { std::fputs(kShowUsage, stdout); return 0; }
+    else SAR_THROW("sar data show: unknown option or missing value '", a, "'; see sar data show --help");
+  }
+  SAR_CHECK(!out.empty(), "sar data show: --out grid.png is required");
+  SAR_CHECK(count >= 1 && count <= 1024, "sar data show --count: expected 1 to 1024, got ", count);
+  SAR_CHECK(config.crop.input_h >= 8 && config.crop.input_w >= 8, "sar data show --input: expected at least 8x8, got ",
+            config.crop.input_h, "x", config.crop.input_w);
+
+  std::shared_ptr<SampleSource> source;
+  if (dataset == "synthetic") {
+    source = std::make_shared<SyntheticSource>(SyntheticConfig{});
+  } else if (dataset == "coco") {
+    SAR_CHECK(!json.empty() && !images.empty(), "sar data show --dataset coco: needs --json FILE and --images DIR");
+    CocoLoadOptions options;
+    options.skip_bad = true;
+    source = std::make_shared<KeypointSource>(load_coco_keypoints(json, images, options));
+  } else {
+    SAR_THROW("sar data show --dataset: expected synthetic or coco, got '", dataset, "'");
+  }
+
+  config.batch_size = count;
+  config.workers = 1;  // one batch is all it shows: nothing to prefetch
+  config.prefetch = 1;
+  config.drop_last = false;
+  config.seed = seed;
+  config.crop.aspect = double(config.crop.input_w) / config.crop.input_h;
+  config.crop.map_h = std::max(1, config.crop.input_h / 4);
+  config.crop.map_w = std::max(1, config.crop.input_w / 4);
+  config.crop.with_heatmaps = false;
+  Loader loader(source, config);
+  loader.start_epoch(0);
+  Batch batch;
+  SAR_CHECK(loader.next(&batch), "sar data show: the loader gave no batch");
+
+  const DatasetMeta& meta = source->meta();
+  std::vector<Image> tiles;
+  for (int64_t k = 0; k < int64_t(batch.samples.size()); ++k) {
+    tiles.push_back(denormalize(batch.images, k, config.crop));
+    draw_keypoints(&tiles.back(), batch, k, meta);
+    const float* weight = batch.targets.weight.data<float>() + k * meta.num_keypoints();
+    const int supervised = int(std::count_if(weight, weight + meta.num_keypoints(), [](float w) { return w > 0; }));
+    std::printf("crop %2lld: sample %zu (image %lld)%s, %d of %d keypoints supervised\n", (long long)k,
+                batch.indices[k], (long long)batch.samples[k].image_id, batch.samples[k].flipped ? ", flipped" : "",
+                supervised, meta.num_keypoints());
+  }
+  const int columns = int(std::ceil(std::sqrt(double(tiles.size()))));
+  write_png(out, tile(tiles, columns));
+  std::printf("%s: %zu %s crops of %dx%d from %s (%zu samples), seed %llu\n", out.c_str(), tiles.size(),
+              config.crop.train ? "training" : "evaluation", config.crop.input_h, config.crop.input_w,
+              meta.name.c_str(), source->size(), (unsigned long long)seed);
+  return 0;
+}
+
+}  // namespace
+
+int data_main(int argc, char** argv) {
+  if (argc == 0 || std::string(argv[0]) == "--help" || std::string(argv[0]) == "-h") {
+    std::fputs(kDataUsage, stdout);
+    return argc == 0 ? 2 : 0;
+  }
+  if (std::string(argv[0]) == "show") return show_main(argc - 1, argv + 1);
+  SAR_THROW("sar data: unknown command '", argv[0], "'; expected show (see sar data --help)");
+}
+
+}  // namespace sar
