@@ -151,6 +151,8 @@ gpu-check: $(if $(NOBUILD),,$(TEST_BIN) $(SAR_BIN))
 # BENCH_DEVICE=cuda on a GPU machine. PyTorch: Debian's python3-torch (/usr/bin/python3).
 BENCH_DEVICE ?= cpu
 BENCH_PYTHON ?= /usr/bin/python3
+# The input pipeline is timed on LSPET from the shared data folder; skipped where it is absent.
+LSPET := $(or $(SAR_DATA),../shared/data)/lspet
 bench: $(if $(NOBUILD),,$(SAR_BIN))
 	@mkdir -p $(BUILD)/bench
 	$(SAR_BIN) bench layers --print-shapes > $(BUILD)/bench/layer_shapes.json
@@ -161,6 +163,15 @@ bench: $(if $(NOBUILD),,$(SAR_BIN))
 	$(BENCH_PYTHON) tools/bench_sar_torch.py --device $(BENCH_DEVICE) > $(BUILD)/bench/sar_torch.json
 	$(GPU_ENV) $(SAR_BIN) bench sar --device $(BENCH_DEVICE) --baseline $(BUILD)/bench/sar_torch.json \
 	  | tee $(BUILD)/bench/sar.txt
+	$(BENCH_PYTHON) tools/bench_model_torch.py --device $(BENCH_DEVICE) > $(BUILD)/bench/model_torch.json
+	$(GPU_ENV) $(SAR_BIN) bench model --device $(BENCH_DEVICE) --baseline $(BUILD)/bench/model_torch.json \
+	  | tee $(BUILD)/bench/model.txt
+	@if [ -f $(LSPET)/annotations/lspet_train.json ]; then set -eo pipefail; \
+	  $(SAR_BIN) bench data --images $(LSPET) --print-samples > $(BUILD)/bench/data_samples.json; \
+	  $(BENCH_PYTHON) tools/bench_data_torch.py $(BUILD)/bench/data_samples.json \
+	    > $(BUILD)/bench/data_torch.json 2> $(BUILD)/bench/data_torch.log; \
+	  $(SAR_BIN) bench data --images $(LSPET) --baseline $(BUILD)/bench/data_torch.json | tee $(BUILD)/bench/data.txt; \
+	else echo "bench data: skipped: no LSPET at $(LSPET) (set SAR_DATA to the shared data folder)"; fi
 
 demo:
 	@echo "make demo: training and evaluating SAR on synthetic data arrives with issue 9 (see README)"; exit 1

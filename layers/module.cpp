@@ -35,25 +35,58 @@ std::vector<Tensor> Module::parameters() const {
   return out;
 }
 
-void Module::load_state(const NamedTensors& state) {
+std::string LoadReport::describe() const {
+  std::string out;
+  auto part = [&](size_t count, const std::string& first, const char* kind) {
+    out += (out.empty() ? "" : "; ") + first;
+    if (count > 1) out += cat(" and ", count - 1, " more ", kind);
+  };
+  if (!missing.empty())
+    part(missing.size(), cat("missing tensor '", missing[0].first, "' (shape ", missing[0].second, ")"), "missing");
+  if (!unexpected.empty())
+    part(unexpected.size(),
+         cat("unexpected tensor '", unexpected[0].first, "' (shape ", unexpected[0].second, ", not in the model)"),
+         "unexpected");
+  if (!mismatched.empty())
+    part(mismatched.size(),
+         cat("tensor '", mismatched[0].name, "' has shape ", mismatched[0].given, ", the model expects ",
+             mismatched[0].expected),
+         "with another shape");
+  return out;
+}
+
+void Module::load_state(const NamedTensors& state) { load_state(state, false); }
+
+LoadReport Module::load_state(const NamedTensors& state, bool allow_partial) {
   std::map<std::string, const Tensor*> given;
   for (const auto& [name, t] : state) given[name] = &t;
-  std::set<std::string> used;
-  auto assign = [&](const std::string& name, const Slot& s) {
-    Tensor* slot = s.tensor;
+  // Match every slot first, so a strict load that fails has changed nothing.
+  LoadReport report;
+  std::vector<std::pair<Tensor*, const Tensor*>> copies;  // (slot, source)
+  std::set<std::string> seen;
+  auto match = [&](const std::string& name, const Slot& s) {
     auto it = given.find(name);
-    SAR_CHECK(it != given.end(), "load_state: missing tensor '", name, "' (shape ", slot->shape(), ")");
+    if (it == given.end()) {
+      report.missing.emplace_back(name, s.tensor->shape());
+      return;
+    }
+    seen.insert(name);
     const Tensor& src = *it->second;
-    SAR_CHECK(src.shape() == slot->shape(), "load_state: tensor '", name, "' has shape ", src.shape(),
-              ", the model expects ", slot->shape());
-    slot->copy_(src);
-    used.insert(name);
+    if (src.shape() != s.tensor->shape()) {
+      report.mismatched.push_back({name, src.shape(), s.tensor->shape()});
+      return;
+    }
+    report.loaded.push_back(name);
+    copies.emplace_back(s.tensor, &src);
   };
-  visit(true, "", assign);
-  visit(false, "", assign);
-  for (const auto& [name, t] : given)
-    SAR_CHECK(used.count(name), "load_state: unexpected tensor '", name, "' (shape ", t->shape(),
-              "): the model has no such parameter or buffer");
+  visit(true, "", match);
+  visit(false, "", match);
+  for (const auto& [name, t] : state)
+    if (!seen.count(name)) report.unexpected.emplace_back(name, t.shape());
+  SAR_CHECK(allow_partial || report.complete(), "load_state: ", report.describe(),
+            " (strict load: nothing was copied; a partial load copies what matches)");
+  for (auto& [slot, src] : copies) slot->copy_(*src);
+  return report;
 }
 
 void Module::train(bool on) {

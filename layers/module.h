@@ -18,6 +18,24 @@
 namespace sar {
 
 using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
+using NamedShapes = std::vector<std::pair<std::string, Shape>>;
+
+// How a state matched a module, by name: what load_state copied and what it could not.
+struct LoadReport {
+  struct Mismatch {
+    std::string name;
+    Shape given, expected;  // the state's shape, the module's shape
+  };
+  std::vector<std::string> loaded;   // copied, in the module's order
+  NamedShapes missing;               // in the module, not in the state (the module's shapes)
+  NamedShapes unexpected;            // in the state, not in the module (the state's shapes)
+  std::vector<Mismatch> mismatched;  // in both, with different shapes (not copied)
+
+  bool complete() const { return missing.empty() && unexpected.empty() && mismatched.empty(); }
+  // "missing tensor 'a' (shape [2]) and 3 more missing; unexpected tensor ...": the first of each
+  // kind by name, and how many more; empty when complete.
+  std::string describe() const;
+};
 
 class Module {
  public:
@@ -32,9 +50,14 @@ class Module {
   std::vector<Tensor> parameters() const;
 
   // Copies values into the registered tensors by name (converting dtype, keeping device).
-  // Every name must match in both directions and every shape must agree; the error names
-  // the first missing, unexpected or mismatched tensor.
+  // Strict: every name must match in both directions and every shape must agree, else it
+  // throws before copying anything, naming the first missing, unexpected and mis-shaped
+  // tensor and how many more there are.
   void load_state(const NamedTensors& state);
+  // allow_partial: copies every tensor whose name and shape match and reports the rest
+  // (a torchvision backbone into a pose model: head.* missing, fc.* unexpected).
+  // Without allow_partial it is the strict load above and returns a complete report.
+  LoadReport load_state(const NamedTensors& state, bool allow_partial);
 
   void train(bool on = true);  // this module and all children
   void eval() { train(false); }

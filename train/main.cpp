@@ -9,12 +9,18 @@
 #include "core/device.h"
 #include "core/error.h"
 #include "core/flop_counter.h"
+#include "core/ops/elementwise.h"
+#include "core/ops/reduce.h"
 #include "core/tape.h"
+#include "models/checkpoint_io.h"
 #include "models/pose_model.h"
 #include "core/safetensors.h"
 #include "core/storage.h"
+#include "train/bench_data.h"
 #include "train/bench_layers.h"
+#include "train/bench_model.h"
 #include "train/bench_sar.h"
+#include "train/data_commands.h"
 #if SAR_WITH_CUDA
 #include "cuda/device_api.h"
 #endif
@@ -28,8 +34,13 @@ const char* kUsage =
     "  info [--device auto|cpu|cuda]   build configuration, libraries and the device chosen\n"
     "  info --weights FILE             the tensors of a safetensors file: name, dtype, shape, bytes\n"
     "  info --model NAME [--head H]    parameters and multiply-adds of a model (see sar info --help)\n"
+    "  info --model NAME --weights FILE [--allow-partial]\n"
+    "                                  loads FILE into the model by name and lists what did not match\n"
     "  bench layers [--help]           conv/deconv forward+backward timings of ResNet-50 shapes\n"
     "  bench sar [--help]              SAR loss forward+backward and decode timings, with GB/s\n"
+    "  bench model [--help]            a whole model's training step: img/s and peak memory\n"
+    "  bench data [--help]             input pipeline samples/s on LSPET (decode, augment, targets)\n"
+    "  data show [--help]              a PNG grid of the loader's crops with keypoints and skeleton\n"
     "  help                            this text\n"
     "\n"
     "Training and evaluation arrive with later issues (see README.md).\n";
@@ -72,19 +83,86 @@ int print_model(const sar::ModelConfig& config) {
   return 0;
 }
 
+// Prints one kind of mismatch of a load, one tensor a line.
+void print_names(const char* title, const sar::NamedShapes& names) {
+  std::printf("%s: %zu\n", title, names.size());
+  for (const auto& [name, shape] : names) std::printf("  %s %s\n", name.c_str(), shape.str().c_str());
+}
+
+// --check-features: the backbone alone (C5, eval mode) on the file's "input" against its
+// "expected", e.g. torchvision's output dumped by tools/test_torch2safetensors.py. The
+// tolerance is relative to the largest expected value: float32 sums in another order over
+// 50 layers differ by about 1e-6 of it, a wrong weight or BN statistic by far more.
+int check_features(sar::PoseModel& model, const std::string& path) {
+  constexpr double kTolerance = 1e-4;
+  sar::Tensor input, expected;
+  for (auto& [name, t] : sar::load_safetensors(path)) {
+    if (name == "input") input = t;
+    else if (name == "expected") expected = t;
+  }
+  SAR_CHECK(input.defined() && expected.defined(), path,
+            ": --check-features needs the tensors 'input' [N, 3, H, W] and 'expected' (the backbone's output)");
+  model.eval();
+  sar::NoGrad no_grad;
+  sar::Tensor c5 = model.backbone().forward(input.to(sar::DType::F32));
+  SAR_CHECK(c5.shape() == expected.shape(), path, ": 'expected' has shape ", expected.shape(),
+            ", the backbone gives ", c5.shape());
+  const double diff = sar::max(sar::abs(c5 - expected.to(sar::DType::F32))).item();
+  const double scale = std::max(sar::max(sar::abs(expected)).item(), 1e-12);
+  std::printf("check-features: backbone output %s on '%s': max |ours - expected| = %.3g, max |expected| = %.3g, "
+              "relative %.3g (tolerance %.0e)\n",
+              c5.shape().str().c_str(), path.c_str(), diff, scale, diff / scale, kTolerance);
+  SAR_CHECK(diff <= kTolerance * scale, path, ": the backbone's output differs from 'expected' by ", diff / scale,
+            " of its largest value (tolerance ", kTolerance, ")");
+  return 0;
+}
+
+// Loads a weights file into the model (all of it, or what matches with allow_partial) and lists
+// what matched and what did not; strict mode then fails naming the first mismatches.
+int load_weights(const sar::ModelConfig& config, const std::string& path, bool allow_partial,
+                 const std::string& features_path) {
+  sar::Generator gen(0);
+  sar::PoseModel model(config, gen);
+  sar::LoadReport report = sar::load_model(path, model, /*allow_partial=*/true);
+  int64_t values = 0;
+  for (const auto& [name, t] : model.state())
+    if (std::find(report.loaded.begin(), report.loaded.end(), name) != report.loaded.end()) values += t.numel();
+  std::printf("model: %s + %d deconvs + %s head: %zu tensors\n", config.backbone.c_str(), config.deconv_layers,
+              config.head.c_str(), model.state().size());
+  std::printf("%s: loaded %zu tensors (%lld values)\n", path.c_str(), report.loaded.size(), (long long)values);
+  print_names("missing (in the model, not in the file)", report.missing);
+  print_names("unexpected (in the file, not in the model)", report.unexpected);
+  std::printf("mis-shaped (not loaded): %zu\n", report.mismatched.size());
+  for (const auto& m : report.mismatched)
+    std::printf("  %s: file %s, model %s\n", m.name.c_str(), m.given.str().c_str(), m.expected.str().c_str());
+  SAR_CHECK(allow_partial || report.complete(), path, ": the weights do not match the model: ", report.describe(),
+            "; --allow-partial loads what matches");
+  return features_path.empty() ? 0 : check_features(model, features_path);
+}
+
 int cmd_info(int argc, char** argv) {
   const char* usage =
       "usage: sar info [--device auto|cpu|cuda]\n"
       "       sar info --weights FILE.safetensors\n"
-      "       sar info --model BACKBONE [--head sar] [--deconvs 3] [--input 256x192] [--keypoints 17]\n";
-  std::string spec = "auto", weights;
+      "       sar info --model BACKBONE [--head sar] [--deconvs 3] [--input 256x192] [--keypoints 17]\n"
+      "       sar info --model BACKBONE [...] --weights FILE [--allow-partial] [--check-features FILE]\n"
+      "\n"
+      "  --model with --weights loads FILE into the model by name (a file from save_model, or one\n"
+      "  converted by tools/torch2safetensors.py) and lists the tensors loaded, missing, unexpected\n"
+      "  and mis-shaped. Without --allow-partial anything that does not match is an error (exit 1);\n"
+      "  with it, what matches is loaded (e.g. a torchvision backbone: head.* missing, fc.* unexpected).\n"
+      "  --check-features FILE: runs the loaded backbone alone (eval mode) on FILE's 'input' and\n"
+      "  fails unless it gives FILE's 'expected' within 1e-4 of its largest value.\n";
+  std::string spec = "auto", weights, features;
   sar::ModelConfig model;
-  bool show_model = false;
+  bool show_model = false, allow_partial = false;
   for (int i = 0; i < argc; ++i) {
     std::string arg = argv[i];
     bool has_value = i + 1 < argc;
     if (arg == "--device" && has_value) spec = argv[++i];
     else if (arg == "--weights" && has_value) weights = argv[++i];
+    else if (arg == "--allow-partial") allow_partial = true;
+    else if (arg == "--check-features" && has_value) features = argv[++i];
     else if (arg == "--model" && has_value) { model.backbone = argv[++i]; show_model = true; }
     else if (arg == "--head" && has_value) model.head = argv[++i];
     else if (arg == "--deconvs" && has_value) model.deconv_layers = std::atoi(argv[++i]);
@@ -95,11 +173,12 @@ int cmd_info(int argc, char** argv) {
     else if (arg == "--help" || arg == "-h") { std::fputs(usage, stdout); return 0; }
     else SAR_THROW("sar info: unknown option or missing value '", arg, "'; see sar info --help");
   }
+  SAR_CHECK((!allow_partial && features.empty()) || (show_model && !weights.empty()),
+            "sar info: --allow-partial and --check-features need --model and --weights");
+  if (show_model && model.backbone.rfind("hrnet", 0) == 0) model.deconv_layers = 0;
+  if (show_model && !weights.empty()) return load_weights(model, weights, allow_partial, features);
   if (!weights.empty()) return print_weights(weights);
-  if (show_model) {
-    if (model.backbone.rfind("hrnet", 0) == 0) model.deconv_layers = 0;
-    return print_model(model);
-  }
+  if (show_model) return print_model(model);
   std::printf("sar: build with CUDA: %s\n", sar::built_with_cuda() ? "yes" : "no (make CUDA=0)");
 #if SAR_WITH_CUDA
   std::printf("libraries: %s\n", sar::cuda::library_versions().c_str());
@@ -123,7 +202,10 @@ int main(int argc, char** argv) {
     if (cmd == "info") return cmd_info(argc - 2, argv + 2);
     if (cmd == "bench" && argc >= 3 && std::string(argv[2]) == "layers") return sar::bench_layers_main(argc - 3, argv + 3);
     if (cmd == "bench" && argc >= 3 && std::string(argv[2]) == "sar") return sar::bench_sar_main(argc - 3, argv + 3);
-    if (cmd == "bench") SAR_THROW("sar bench: expected a benchmark name: layers or sar");
+    if (cmd == "bench" && argc >= 3 && std::string(argv[2]) == "model") return sar::bench_model_main(argc - 3, argv + 3);
+    if (cmd == "bench" && argc >= 3 && std::string(argv[2]) == "data") return sar::bench_data_main(argc - 3, argv + 3);
+    if (cmd == "bench") SAR_THROW("sar bench: expected a benchmark name: layers, sar, model or data");
+    if (cmd == "data") return sar::data_main(argc - 2, argv + 2);
     std::fprintf(stderr, "sar: unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
     return 2;
   } catch (const sar::Error& e) {
