@@ -15,11 +15,15 @@ struct Storage {
   size_t bytes = 0;
   Device device = Device::CPU;
 
-  Storage(size_t bytes, Device device);  // CPU: 64-byte aligned; CUDA: the caching allocator
+  Storage(size_t bytes, Device device);  // from the device's caching allocator (CPU: 64-byte aligned)
   ~Storage();
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
 };
+
+// The CPU caching allocator's statistics, and returning its cache to the system.
+AllocatorStats cpu_allocator_stats();
+void cpu_empty_cache();
 
 // The CUDA caching allocator's statistics and cache control (zeros / no-op without CUDA).
 AllocatorStats cuda_allocator_stats();
