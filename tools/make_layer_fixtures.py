@@ -50,9 +50,8 @@ class Cases:
             self.tensors[f"{case}.{k}"] = v
 
     def write(self):
-        path = os.path.join(OUT_DIR, f"{self.layer}.safetensors")
-        safetensors_io.save(path, {k: v.to(torch.float64) for k, v in self.tensors.items()}, self.metadata)
-        print(f"{path}: {len(self.metadata)} cases, {os.path.getsize(path)} bytes")
+        safetensors_io.save_fixture(OUT_DIR, f"{self.layer}.safetensors",
+                                    {k: v.to(torch.float64) for k, v in self.tensors.items()}, self.metadata)
 
 
 def conv2d_cases():
@@ -146,7 +145,6 @@ def linear_relu_cases():
 
 if __name__ == "__main__":
     torch.manual_seed(0)
-    os.makedirs(OUT_DIR, exist_ok=True)
     conv2d_cases()
     conv_transpose2d_cases()
     batch_norm2d_cases()

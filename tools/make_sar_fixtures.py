@@ -74,10 +74,7 @@ def main():
         tensors.update({f"{name}.offsets": offsets, f"{name}.logits": logits, f"{name}.target": target,
                         f"{name}.weight": weight, f"{name}.out": loss,
                         f"{name}.grad_offsets": leaves["offsets"].grad, f"{name}.grad_logits": leaves["logits"].grad})
-    os.makedirs(OUT_DIR, exist_ok=True)
-    path = os.path.join(OUT_DIR, "sar_loss.safetensors")
-    safetensors_io.save(path, tensors, metadata)
-    print(f"{path}: {len(metadata)} cases, {os.path.getsize(path)} bytes")
+    safetensors_io.save_fixture(OUT_DIR, "sar_loss.safetensors", tensors, metadata)
 
 
 if __name__ == "__main__":

@@ -89,10 +89,7 @@ def main():
         tensors[name + ".to_crop"] = torch.from_numpy(to_crop)
         tensors[name + ".crop"] = torch.from_numpy(crop.astype(np.float32))
     metadata = {name: json.dumps(dict(c, out_w=OUT_W, out_h=OUT_H)) for name, c in cases.items()}
-    os.makedirs(OUT_DIR, exist_ok=True)
-    path = os.path.join(OUT_DIR, "warp.safetensors")
-    safetensors_io.save(path, tensors, metadata)
-    print(f"wrote {path}: {len(cases)} cases, {os.path.getsize(path)} bytes")
+    safetensors_io.save_fixture(OUT_DIR, "warp.safetensors", tensors, metadata)
 
 
 if __name__ == "__main__":

@@ -49,3 +49,13 @@ def load(path):
             t = torch.frombuffer(raw, dtype=dtype)
         out[name] = t.reshape(e["shape"]).clone()
     return out, metadata
+
+
+def save_fixture(out_dir, filename, tensors, metadata):
+    """Writes one test fixture (tests/data/...) and says what it wrote; returns its path."""
+    import os
+    os.makedirs(out_dir, exist_ok=True)
+    path = os.path.join(out_dir, filename)
+    save(path, tensors, metadata)
+    print(f"{path}: {len(metadata)} cases, {os.path.getsize(path)} bytes")
+    return path
