@@ -21,6 +21,7 @@
 #include "train/bench_model.h"
 #include "train/bench_sar.h"
 #include "train/data_commands.h"
+#include "train/score_command.h"
 #if SAR_WITH_CUDA
 #include "cuda/device_api.h"
 #endif
@@ -41,6 +42,8 @@ const char* kUsage =
     "  bench model [--help]            a whole model's training step: img/s and peak memory\n"
     "  bench data [--help]             input pipeline samples/s on LSPET (decode, augment, targets)\n"
     "  data show [--help]              a PNG grid of the loader's crops with keypoints and skeleton\n"
+    "  score --gt GT --results RES --metric coco [--json]\n"
+    "                                  COCO keypoint AP/AR of a results file, as pycocotools gives it\n"
     "  help                            this text\n"
     "\n"
     "Training and evaluation arrive with later issues (see README.md).\n";
@@ -206,6 +209,7 @@ int main(int argc, char** argv) {
     if (cmd == "bench" && argc >= 3 && std::string(argv[2]) == "data") return sar::bench_data_main(argc - 3, argv + 3);
     if (cmd == "bench") SAR_THROW("sar bench: expected a benchmark name: layers, sar, model or data");
     if (cmd == "data") return sar::data_main(argc - 2, argv + 2);
+    if (cmd == "score") return sar::score_main(argc - 2, argv + 2);
     std::fprintf(stderr, "sar: unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
     return 2;
   } catch (const sar::Error& e) {
