@@ -22,6 +22,7 @@
 #include <unordered_set>
 
 #include "core/error.h"
+#include "datasets/json_fields.h"
 
 namespace sar {
 
@@ -30,42 +31,6 @@ using json = nlohmann::json;
 namespace {
 
 // ---- reading the file and its fields ----
-
-// Parses the whole file. "segmentation" is dropped while parsing: nothing here uses it, and it
-// is most of a COCO file (58% of coco_mini's bytes), so the parsed tree stays smaller.
-json read_json(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  SAR_CHECK(in, path, ": cannot open (", std::strerror(errno), ")");
-  std::ostringstream text;
-  text << in.rdbuf();
-  SAR_CHECK(!in.bad(), path, ": read failed (", std::strerror(errno), ")");
-  const json::parser_callback_t drop_segmentation = [](int, json::parse_event_t event, json& parsed) {
-    return !(event == json::parse_event_t::key && parsed == "segmentation");
-  };
-  try {
-    return json::parse(text.str(), drop_segmentation);
-  } catch (const json::parse_error& e) {
-    SAR_THROW(path, ": not valid JSON (at byte ", e.byte, "): ", e.what());
-  }
-}
-
-// A value as it appears in the file, shortened for messages.
-std::string shown(const json& value) {
-  std::string s = value.dump();
-  return s.size() > 40 ? s.substr(0, 37) + "..." : s;
-}
-
-const json& member(const json& object, const std::string& where, const char* key) {
-  SAR_CHECK(object.is_object(), where, " must be an object, got ", shown(object));
-  SAR_CHECK(object.contains(key), where, " has no \"", key, "\"");
-  return object[key];
-}
-
-int64_t int_member(const json& object, const std::string& where, const char* key) {
-  const json& value = member(object, where, key);
-  SAR_CHECK(value.is_number_integer(), where, ".", key, " must be an integer, got ", shown(value));
-  return value.get<int64_t>();
-}
 
 int positive_int_member(const json& object, const std::string& where, const char* key) {
   const int64_t value = int_member(object, where, key);
@@ -78,12 +43,6 @@ std::string string_member(const json& object, const std::string& where, const ch
   SAR_CHECK(value.is_string() && !value.get<std::string>().empty(), where, ".", key,
             " must be a non-empty string, got ", shown(value));
   return value.get<std::string>();
-}
-
-double finite_number(const json& value, const std::string& where) {
-  SAR_CHECK(value.is_number() && std::isfinite(value.get<double>()), where, " must be a finite number, got ",
-            shown(value));
-  return value.get<double>();
 }
 
 // An array of exactly `count` finite numbers; `why` explains the count (" = 3 x 17").

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "datasets/json_fields.h"
 
 namespace sar {
 
@@ -29,48 +30,6 @@ namespace {
 using json = nlohmann::json;
 
 // ---- reading ----
-
-// The whole file, without "segmentation" (COCOeval's keypoint mode never reads it, and it is
-// most of a COCO file).
-json read_json(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  SAR_CHECK(in, path, ": cannot open (", std::strerror(errno), ")");
-  std::ostringstream text;
-  text << in.rdbuf();
-  SAR_CHECK(!in.bad(), path, ": read failed (", std::strerror(errno), ")");
-  const json::parser_callback_t drop_segmentation = [](int, json::parse_event_t event, json& parsed) {
-    return !(event == json::parse_event_t::key && parsed == "segmentation");
-  };
-  try {
-    return json::parse(text.str(), drop_segmentation);
-  } catch (const json::parse_error& e) {
-    SAR_THROW(path, ": not valid JSON (at byte ", e.byte, "): ", e.what());
-  }
-}
-
-std::string shown(const json& value) {
-  std::string s = value.dump();
-  return s.size() > 40 ? s.substr(0, 37) + "..." : s;
-}
-
-const json& member(const json& object, const std::string& where, const char* key) {
-  SAR_CHECK(object.is_object(), where, " must be an object, got ", shown(object));
-  SAR_CHECK(object.contains(key), where, " has no \"", key, "\"");
-  return object[key];
-}
-
-int64_t int_member(const json& object, const std::string& where, const char* key) {
-  const json& value = member(object, where, key);
-  SAR_CHECK(value.is_number_integer(), where, ".", key, " must be an integer, got ", shown(value));
-  return value.get<int64_t>();
-}
-
-double finite_number(const json& value, const std::string& where) {
-  SAR_CHECK(value.is_number(), where, " must be a number, got ", shown(value));
-  const double x = value.get<double>();
-  SAR_CHECK(std::isfinite(x), where, " must be finite, got ", x);
-  return x;
-}
 
 std::vector<double> numbers(const json& object, const std::string& where, const char* key) {
   const json& array = member(object, where, key);

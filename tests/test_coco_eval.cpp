@@ -98,7 +98,7 @@ TEST_CASE("coco eval: bad ground truth, results and sigmas are refused by name")
   CHECK(refusal(R"([{"image_id": 1, "category_id": 1, "keypoints": [1, 2], "score": 1}])") ==
         res + ": [0].keypoints has 2 values, expected 3 = 3 x 1");
   CHECK(refusal(R"([{"image_id": 1, "category_id": 1, "keypoints": [1, null, 1], "score": 1}])") ==
-        res + ": [0].keypoints[1] must be a number, got null");
+        res + ": [0].keypoints[1] must be a finite number, got null");
   CHECK(refusal(R"([{"image_id": 1, "category_id": 1, "keypoints": [1, 2, 1]}])") == res + ": [0] has no \"score\"");
   // Python's json writes NaN, which is not JSON: refused with the file named.
   CHECK(refusal(R"([{"image_id": 1, "category_id": 1, "keypoints": [NaN, 2, 1], "score": 1}])")
