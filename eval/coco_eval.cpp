@@ -261,6 +261,7 @@ CocoKeypointGt load_coco_gt(const std::string& json_path) {
       const json& names = categories[i]["keypoints"];
       SAR_CHECK(names.is_array() && !names.empty(), where, ".keypoints must be a non-empty array, got ", shown(names));
       gt.num_keypoints = int(names.size());
+      for (const json& name : names) gt.keypoint_names.push_back(name.is_string() ? name.get<std::string>() : "");
     }
   }
   SAR_CHECK(gt.num_keypoints > 0, json_path, ": no category has \"keypoints\"");

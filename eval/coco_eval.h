@@ -30,6 +30,7 @@ struct CocoKeypointAnnotation {
 struct CocoKeypointGt {
   std::string path;                       // for messages
   int num_keypoints = 0;                  // K, from the first category with "keypoints"
+  std::vector<std::string> keypoint_names;  // that category's K names (PCK's torso needs them)
   std::vector<int64_t> image_ids;         // sorted, unique (COCOeval's params.imgIds)
   std::vector<int64_t> category_ids;      // sorted, unique (params.catIds)
   std::vector<CocoKeypointAnnotation> annotations;  // in file order

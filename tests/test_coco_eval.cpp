@@ -134,8 +134,14 @@ TEST_CASE("sar score: prints the COCO table and the JSON line") {
   const CliResult bad = run_sar("score --gt " + gt + " --results " + res + " --metric coco");
   CHECK(bad.exit_code == 1);
   CHECK(bad.output.find("17 sigmas for 1 keypoints") != std::string::npos);
+  CHECK(run_sar("score --gt " + gt + " --results " + res + " --metric oks").output.find(
+            "--metric: expected coco or pck, got 'oks'") != std::string::npos);
+  // PCK with the box scale (max(80, 62.5) = 80): the detection 10 px away is within 0.2 x 80
+  const CliResult pck = run_sar("score --gt " + gt + " --results " + res + " --metric pck --norm bbox --json");
+  REQUIRE_MESSAGE(pck.exit_code == 0, pck.output);
+  CHECK(pck.output.find("{\"PCK\": 1, \"mean_px_error\": 10}") != std::string::npos);
   CHECK(run_sar("score --gt " + gt + " --results " + res + " --metric pck").output.find(
-            "--metric: expected coco, got 'pck'") != std::string::npos);
+            "needs a keypoint named 'left_shoulder'") != std::string::npos);
 }
 
 SHARED_DATA_TEST_CASE("sar score: --json on a pycocotools fixture") {
