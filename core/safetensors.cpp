@@ -1,7 +1,5 @@
 #include "core/safetensors.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -9,6 +7,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
+
+#include "core/atomic_write.h"
 
 namespace sar {
 
@@ -172,27 +172,13 @@ void save_safetensors(const std::string& path, const std::vector<std::pair<std::
   std::string text = header.dump();
   text.append((8 - text.size() % 8) % 8, ' ');  // pad so the data buffer starts 8-byte aligned
 
-  // Write beside the target, flush to disk, then rename: a crash at any point leaves
-  // either the old file or the new one, never a torn one.
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  std::FILE* out = std::fopen(tmp.c_str(), "wb");
-  SAR_CHECK(out, path, ": cannot write ", tmp, " (", std::strerror(errno), ")");
-  unsigned char len_bytes[8];
-  for (int i = 0; i < 8; ++i) len_bytes[i] = (uint64_t(text.size()) >> (8 * i)) & 0xff;
-  bool ok = std::fwrite(len_bytes, 1, 8, out) == 8 && std::fwrite(text.data(), 1, text.size(), out) == text.size();
-  for (const Tensor& t : host) ok = ok && std::fwrite(t.raw_data(), 1, t.nbytes(), out) == t.nbytes();
-  ok = ok && std::fflush(out) == 0 && ::fsync(::fileno(out)) == 0;
-  int err = errno;
-  std::fclose(out);
-  if (!ok) {
-    std::remove(tmp.c_str());
-    SAR_THROW(path, ": write failed (", std::strerror(err), "); is the disk full?");
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    err = errno;
-    std::remove(tmp.c_str());
-    SAR_THROW(path, ": cannot replace the file (", std::strerror(err), ")");
-  }
+  write_file_atomically(path, [&](std::FILE* out) {
+    unsigned char len_bytes[8];
+    for (int i = 0; i < 8; ++i) len_bytes[i] = (uint64_t(text.size()) >> (8 * i)) & 0xff;
+    bool ok = std::fwrite(len_bytes, 1, 8, out) == 8 && std::fwrite(text.data(), 1, text.size(), out) == text.size();
+    for (const Tensor& t : host) ok = ok && std::fwrite(t.raw_data(), 1, t.nbytes(), out) == t.nbytes();
+    return ok;
+  });
 }
 
 }  // namespace sar

@@ -1,6 +1,5 @@
 #include "core/tape.h"
 
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <unordered_map>

@@ -1,8 +1,6 @@
 // image_io.cpp: the project's one home of the stb_image and stb_image_write implementations.
 #include "datasets/image_io.h"
 
-#include <unistd.h>
-
 #include <array>
 #include <cerrno>
 #include <climits>
@@ -11,6 +9,7 @@
 #include <memory>
 #include <vector>
 
+#include "core/atomic_write.h"
 #include "core/error.h"
 
 // Only the two formats data sets use: less code to trust with untrusted files.
@@ -105,26 +104,6 @@ Image decode_image(const std::string& path) {
   return decode_image_memory(bytes.data(), bytes.size(), path);
 }
 
-// Writes beside the target, flushes to disk, then renames: readers see the old file or the new one.
-static void write_file_atomically(const std::string& path, const std::vector<uint8_t>& bytes) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  std::FILE* out = std::fopen(tmp.c_str(), "wb");
-  SAR_CHECK(out, path, ": cannot write ", tmp, " (", std::strerror(errno), ")");
-  bool ok = std::fwrite(bytes.data(), 1, bytes.size(), out) == bytes.size();
-  ok = ok && std::fflush(out) == 0 && ::fsync(::fileno(out)) == 0;
-  const int err = errno;
-  std::fclose(out);
-  if (!ok) {
-    std::remove(tmp.c_str());
-    SAR_THROW(path, ": write failed (", std::strerror(err), "); is the disk full?");
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int rename_err = errno;
-    std::remove(tmp.c_str());
-    SAR_THROW(path, ": cannot replace the file (", std::strerror(rename_err), ")");
-  }
-}
-
 void write_png(const std::string& path, const Image& image) {
   SAR_CHECK(image.height > 0 && image.width > 0, "write_png: ", path, ": image must be at least 1x1, got ",
             image.height, "x", image.width);
@@ -139,7 +118,9 @@ void write_png(const std::string& path, const Image& image) {
   SAR_CHECK(stbi_write_png_to_func(append, &encoded, image.width, image.height, 3, image.rgb.data(),
                                    image.width * 3),
             "write_png: ", path, ": stb_image_write could not encode the image");
-  write_file_atomically(path, encoded);
+  write_file_atomically(path, [&](std::FILE* out) {
+    return std::fwrite(encoded.data(), 1, encoded.size(), out) == encoded.size();
+  });
 }
 
 }  // namespace sar

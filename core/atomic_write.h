@@ -1,0 +1,16 @@
+// atomic_write.h: replacing a file so that a crash at any point leaves either the old file or
+// the new one, never a torn one (checkpoints, PNGs): write beside the target, flush to disk,
+// then rename over it.
+#pragma once
+
+#include <cstdio>
+#include <functional>
+#include <string>
+
+namespace sar {
+
+// write(file) writes the whole content and returns false on a short write. Throws sar::Error
+// naming `path` when the file cannot be written or replaced; the temporary file is removed.
+void write_file_atomically(const std::string& path, const std::function<bool(std::FILE*)>& write);
+
+}  // namespace sar
