@@ -1,0 +1,80 @@
+// inference.h: top-down inference over a data set (SAR_SPEC.md §3): every person's box is
+// cropped (no augmentation), run through the model, optionally flip-tested, and its keypoints
+// are mapped back to the original image; then rescoring and OKS-NMS turn the people into COCO
+// results that pycocotools (or eval/coco_eval.h) reads.
+//
+//   crops        Loader over the source, eval crops, in source order (no shuffle, no drop)
+//   forward      model.predict on the crop batch: coords in crop pixels, scores
+//   flip test    the batch mirrored left-right (a tensor flip of the crop) through the model;
+//                its x mirrored back, x -> input_w - 1 - x (the exact pixel mirror the official
+//                code writes as 1 - x - 1/(4 w) in normalized units), keypoints permuted by
+//                meta.flip_index; coordinates and scores averaged with the plain pass
+//   back-project back_project(crop, x, y) (datasets/topdown.h): crop pixels -> image pixels
+//   area         the crop box's scale_w * scale_h (mmpose: the padded box), for OKS-NMS
+//   results      rescore (box score x mean keypoint score above rescore_threshold), then
+//                oks_nms per image at nms_threshold with meta.sigmas (eval/postprocess.h)
+//
+// The model is put in eval mode and run without the tape; batches go to the model's device.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "datasets/loader.h"
+#include "eval/coco_eval.h"
+#include "models/pose_model.h"
+
+namespace sar {
+
+struct InferenceOptions {
+  bool flip = true;
+  int batch_size = 64;
+  int workers = 2;
+  bool keep_maps = false;          // keep each person's confidence maps and crop (sar infer --maps)
+  size_t max_people = 0;           // > 0: only the first N people of the source
+  Device device = Device::CPU;     // where the model lives
+  // Called after each batch with (people done, people in all), e.g. for a progress line.
+  std::function<void(size_t, size_t)> progress;
+};
+
+struct PersonPrediction {
+  int64_t image_id = 0;
+  size_t source_index = 0;         // the source's index of this person
+  std::vector<double> keypoints;   // 3K: x, y in original-image pixels, score
+  double box_score = 1;            // the detector's (1 for ground-truth boxes)
+  double area = 0;                 // crop box scale_w * scale_h
+  CropSample crop;                 // the crop's transform (image emptied unless keep_maps)
+  Tensor maps;                     // keep_maps: [K, h, w] the head's confidence maps (undefined for
+                                   // heads without one); averaged with the flipped pass's when flip
+};
+
+// Every person of `source` (or the first max_people), in source order.
+std::vector<PersonPrediction> predict_people(PoseModel& model, const SampleSource& source, const TopdownConfig& crop,
+                                             const InferenceOptions& options);
+
+struct ResultOptions {
+  double rescore_threshold = 0.2;
+  double nms_threshold = 0.9;      // <= 0: no NMS
+  int64_t category_id = 1;
+};
+
+// People -> COCO results: rescored, OKS-NMS per image (sigmas: meta.sigmas), sorted by image id
+// then score (descending).
+std::vector<CocoKeypointResult> to_coco_results(const std::vector<PersonPrediction>& people, const DatasetMeta& meta,
+                                                const ResultOptions& options = {});
+
+// The ground truth of a source in memory, for sources without an annotation file (the synthetic
+// set): one image and one annotation per sample (id = index + 1, image_id = the person's,
+// num_keypoints = its labelled keypoints, area = its area or else box w * h), category 1 with the
+// meta's keypoint names. Reads every sample once (renders synthetic images).
+CocoKeypointGt ground_truth_of(const SampleSource& source);
+
+// COCO json writers (atomic: temp file + rename), readable by load_coco_gt / load_coco_results
+// and by pycocotools. Numbers with %.17g-equivalent precision (a round trip is exact).
+void save_coco_results(const std::string& path, const std::vector<CocoKeypointResult>& results);
+void save_coco_gt(const std::string& path, const CocoKeypointGt& gt);
+
+}  // namespace sar

@@ -1,0 +1,66 @@
+// optimizer.h: Adam and SGD with momentum, as PyTorch's torch.optim.Adam / SGD compute them
+// (the defaults of the official recipe: Adam, lr 5e-4, betas 0.9/0.999, eps 1e-8, no weight
+// decay; SAR_SPEC.md §4), and the global gradient-norm clip.
+//
+//   Adam  g += wd p;  m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;
+//         p -= lr / (1 - b1^t) * m / (sqrt(v / (1 - b2^t)) + eps)          (t = step, from 1)
+//   SGD   g += wd p;  buf = g at the first step, else momentum buf + g;  p -= lr buf
+//
+// Each update is one fused pass over a parameter (CPU: core/cpu/, CUDA: cuda/ twins), in the
+// parameter's dtype and on its device; the state tensors (m, v or buf) live beside it.
+// Parameters whose grad() is undefined (not reached by backward) are skipped, as PyTorch does,
+// and their step count does not advance (Adam keeps one count per parameter, as PyTorch).
+#pragma once
+
+#include <string>
+
+#include "layers/module.h"
+
+namespace sar {
+
+struct OptimizerConfig {
+  std::string name = "adam";  // adam | sgd
+  double lr = 5e-4;
+  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
+  double momentum = 0.9;
+  double weight_decay = 0;
+};
+
+class Optimizer {
+ public:
+  // Takes the parameters (handles sharing their storage: updates are seen by the module).
+  // Throws for an unknown name or a non-positive lr / eps, betas outside [0, 1).
+  Optimizer(const OptimizerConfig& config, NamedTensors params);
+
+  // One update of every parameter with a gradient, at learning rate `lr` (the schedule's value).
+  void step(double lr);
+
+  // The state, for checkpoints: "<param>.exp_avg", "<param>.exp_avg_sq", "<param>.step" (Adam;
+  // step as a 0-dim int64 tensor) or "<param>.momentum_buffer" (SGD), on the CPU. load_state
+  // refuses (naming the tensor) a state whose names or shapes do not match these parameters.
+  NamedTensors state() const;
+  void load_state(const NamedTensors& state);
+
+  const OptimizerConfig& config() const { return config_; }
+  const NamedTensors& params() const { return params_; }
+
+ private:
+  OptimizerConfig config_;
+  NamedTensors params_;
+  // per parameter (same order as params_): exp_avg / momentum_buffer, exp_avg_sq, step count
+  std::vector<Tensor> first_, second_;
+  std::vector<int64_t> steps_;
+};
+
+// The L2 norm of all gradients together (parameters without one count as zero), in double.
+double global_grad_norm(const NamedTensors& params);
+
+// Scales every gradient by max_norm / (norm + 1e-6) when the global norm exceeds max_norm
+// (torch.nn.utils.clip_grad_norm_). Returns the norm before clipping.
+double clip_grad_norm(const NamedTensors& params, double max_norm);
+
+// The first parameter (in order) whose gradient holds a NaN or Inf, or "" when all are finite:
+// the training loop's guard names it.
+std::string first_non_finite_grad(const NamedTensors& params);
+
+}  // namespace sar

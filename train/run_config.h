@@ -1,0 +1,139 @@
+// run_config.h: everything a training or evaluation run needs, read from a json config file
+// (configs/*.json) with `--set key=value` overrides, and the objects built from it.
+//
+//   {
+//     "seed": 0,
+//     "model": {"backbone": "resnet18", "deconv_layers": 3, "deconv_channels": 128, "head": "sar",
+//               "input": [128, 96], "sar_heatmap": true, "pretrained": ""},
+//     "data":  {"dataset": "synthetic", "root": "", "metric": "coco", "workers": 2,
+//               "train": {"ann": "", "images": ""}, "val": {"ann": "", "images": "", "dets": "", "det_min_score": 0},
+//               "synthetic": {"train_samples": 2000, "val_samples": 200, "image_size": [256, 256]},
+//               "pck_alpha": 0.2, "pck_norm": "torso",
+//               "augment": {"flip_prob": 0.5, "half_body_prob": 0.3, ..., "padding": 1.25, "sigma": 2}},
+//     "train": {"epochs": 210, "batch_size": 32, ...},
+//     "eval":  {"flip": true, "batch_size": 64, ...}
+//   }
+//
+// Rules (what a user who mistypes a key deserves):
+// - Every key is optional: a missing key keeps the default below, so a config holds only what
+//   it changes. An unknown key is an error naming the file and the key path, e.g.
+//   "configs/x.json: train.lr_rate is not a config key (train has: epochs, batch_size, ...)".
+// - A value of the wrong JSON type is an error naming the file, the key and both types;
+//   numbers are checked for range where a range exists (batch_size >= 1, lr > 0, ...).
+// - `--set a.b.c=value` (apply_override) sets one key before the file's values are checked:
+//   value is parsed as JSON when it parses (1e-3, true, [128,96], "x"), else taken as a string
+//   (--set data.root=/data/coco). The key must exist in the defaults.
+// - to_json() writes every key (defaults included), so the config copied into a run folder or a
+//   checkpoint is complete and reads back to an equal RunConfig.
+// - Relative data paths (ann, images, dets) are relative to data.root when it is set, else to
+//   the current directory; model.pretrained likewise to the current directory.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "datasets/loader.h"
+#include "datasets/synthetic.h"
+#include "datasets/topdown.h"
+#include "models/pose_model.h"
+
+namespace sar {
+
+struct SplitConfig {
+  std::string ann;            // COCO-format annotation json (or MPII json for dataset "mpii")
+  std::string images;         // the image folder its file names are relative to
+  std::string dets;           // val only: detector results json; empty = ground-truth boxes
+  double det_min_score = 0;   // val only: detections below are dropped
+};
+
+struct DataConfig {
+  std::string dataset = "synthetic";  // synthetic | coco | wholebody | mpii
+  std::string root;                   // prefix of relative ann / images / dets paths
+  std::string metric = "coco";        // coco | pck | pckh: the metric of evaluation and best checkpoint
+  double pck_alpha = 0.2;             // pck: threshold, fraction of the scale
+  std::string pck_norm = "torso";     // pck: torso | bbox
+  int workers = 2;                    // loader threads
+  bool skip_bad = true;               // replace unreadable images (datasets/loader.h)
+  SplitConfig train, val;
+  // dataset "synthetic": train samples from seed `seed`, val from seed + 1 (disjoint figures)
+  size_t synthetic_train_samples = 2000, synthetic_val_samples = 200;  // "synthetic": {"train_samples", "val_samples",
+  int synthetic_image_h = 256, synthetic_image_w = 256;                //   "image_size": [h, w]}
+  // "augment": the training crop's TopdownConfig fields flip_prob, half_body_prob,
+  // half_body_min_keypoints, shift_factor, shift_prob, scale_factor, scale_min, scale_max,
+  // scale_prob, rotate_factor, rotate_prob, padding, sigma (same names). The crop size comes
+  // from model.input, the map size from the model's stride.
+  TopdownConfig augment;
+};
+
+struct TrainConfig {
+  int epochs = 210;
+  int batch_size = 32;
+  int64_t max_steps = 0;              // > 0: stop after this many optimizer steps (tests, quick runs)
+  std::string optimizer = "adam";     // adam | sgd
+  double lr = 5e-4;
+  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;  // adam
+  double momentum = 0.9;              // sgd
+  double weight_decay = 0;            // L2 added to the gradient (PyTorch's weight_decay for both)
+  std::string schedule = "step";      // step | cosine (after the warmup)
+  std::vector<int> milestones{170, 200};  // step: lr *= gamma at the start of each of these epochs
+  double gamma = 0.1;
+  int warmup_iters = 500;             // linear warmup from lr * warmup_factor to lr
+  double warmup_factor = 0.001;
+  double clip_grad_norm = 0;          // > 0: clip the global gradient norm to this
+  int eval_every = 1;                 // evaluate every N epochs (and after the last)
+  int checkpoint_every_steps = 0;     // > 0: also checkpoint every N steps (else at epoch ends)
+  int log_every = 20;                 // steps between log lines / CSV rows
+};
+
+struct EvalConfig {
+  bool flip = true;                   // flip test (SAR_SPEC.md §3)
+  int batch_size = 64;
+  double rescore_threshold = 0.2;     // keypoint scores above this enter the instance score
+  double nms_threshold = 0.9;         // OKS-NMS per image; <= 0 turns it off
+  int max_images = 0;                 // > 0: evaluate only the first N val people (quick checks)
+};
+
+struct RunConfig {
+  uint64_t seed = 0;
+  ModelConfig model;                  // "model": backbone, deconv_layers, deconv_channels, head,
+                                      //   "input": [h, w], sar_heatmap; keypoints come from the data set
+  std::string pretrained;             // "model.pretrained": weights loaded by name, partially (backbone)
+  DataConfig data;
+  TrainConfig train;
+  EvalConfig eval;
+};
+
+// Parses a whole config (unknown keys and wrong types refused; `source` names it in messages).
+RunConfig run_config_from_json(const nlohmann::json& json, const std::string& source);
+nlohmann::json run_config_to_json(const RunConfig& config);
+
+// Sets one dotted key of `json` from "a.b=value" (see the rules above). Throws naming the
+// override when the key is not a config key or the text has no '='.
+void apply_override(nlohmann::json* json, const std::string& assignment);
+
+// Reads the file, applies the overrides in order, parses. Throws naming the file when it is
+// missing or not JSON.
+RunConfig load_run_config(const std::string& path, const std::vector<std::string>& overrides = {});
+
+// --- what a run builds from its config ---
+
+enum class Split { Train, Val };
+
+// The split's samples: synthetic figures, or the annotation file's people (val with data.val.dets:
+// the detector's boxes). Paths resolved against data.root. Throws naming a missing file.
+std::shared_ptr<SampleSource> open_split(const RunConfig& config, Split split);
+
+// The model for a data set with `num_keypoints` keypoints (model.input sets head_config's size).
+ModelConfig model_config(const RunConfig& config, int num_keypoints);
+
+// The crop pipeline for `split`: data.augment for training, no augmentation for val; input size
+// from model.input; map size = input / stride; heatmaps when the head asks for them.
+TopdownConfig crop_config(const RunConfig& config, Split split, int feature_stride, bool with_heatmaps);
+
+// The path a data file of the config names, resolved against data.root.
+std::string data_path(const RunConfig& config, const std::string& path);
+
+}  // namespace sar
