@@ -9,6 +9,7 @@
 
 #include "core/conv_geometry.h"
 #include "core/dtype.h"
+#include "core/optim_math.h"
 #include "core/philox.h"
 #include "core/scalar_math.h"
 
@@ -102,5 +103,10 @@ void sar_selector_norm_backward_cuda(float* dlogits, const float* dw, const floa
 // ---- SAR decode (cuda/sar_decode.cu) ----
 void sar_decode_cuda(float* coords, float* scores, int64_t* count, const float* offsets, const float* logits,
                      int64_t rows, int64_t H, int64_t W, int m, float gamma, float stride);
+
+// ---- optimizer updates (cuda/optim.cu) ----
+void adam_update_cuda(float* p, float* m, float* v, const float* g, int64_t n, const AdamCoefficients<float>& c);
+void sgd_update_cuda(float* p, float* buf, const float* g, int64_t n, const SgdCoefficients<float>& c);
+void sum_squares_cuda(double* out, const float* x, int64_t n);  // out: one double on the device
 
 }  // namespace sar

@@ -3,13 +3,18 @@
 // decay; SAR_SPEC.md §4), and the global gradient-norm clip.
 //
 //   Adam  g += wd p;  m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;
-//         p -= lr / (1 - b1^t) * m / (sqrt(v / (1 - b2^t)) + eps)          (t = step, from 1)
+//         p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)       (t = step, from 1)
 //   SGD   g += wd p;  buf = g at the first step, else momentum buf + g;  p -= lr buf
+// eps is added after dividing by sqrt(1 - b2^t), as PyTorch's (non-fused) Adam does; the
+// operations and their order are PyTorch 1.13's (core/optim_math.h), so float64 agrees to rounding.
+// SGD's buffer starts at zero, which makes the first step's momentum * 0 + g that same g.
 //
-// Each update is one fused pass over a parameter (CPU: core/cpu/, CUDA: cuda/ twins), in the
-// parameter's dtype and on its device; the state tensors (m, v or buf) live beside it.
+// Each update is one fused pass over a parameter (CPU: core/cpu/optim_cpu.cpp, CUDA: cuda/optim.cu),
+// in the parameter's dtype and on its device; the state tensors (m, v or buf) live beside it.
 // Parameters whose grad() is undefined (not reached by backward) are skipped, as PyTorch does,
 // and their step count does not advance (Adam keeps one count per parameter, as PyTorch).
+// The optimizer holds the parameter handles it was given: build it after the model's to(device)
+// (which replaces the module's tensors); Module::load_state copies in place and is safe either way.
 #pragma once
 
 #include <string>
@@ -55,12 +60,16 @@ class Optimizer {
 // The L2 norm of all gradients together (parameters without one count as zero), in double.
 double global_grad_norm(const NamedTensors& params);
 
-// Scales every gradient by max_norm / (norm + 1e-6) when the global norm exceeds max_norm
-// (torch.nn.utils.clip_grad_norm_). Returns the norm before clipping.
+// Scales every gradient by coef = max_norm / (norm + 1e-6) when coef < 1, i.e. when the global
+// norm exceeds max_norm - 1e-6 (torch.nn.utils.clip_grad_norm_, which multiplies by min(coef, 1)).
+// Returns the norm before clipping. A NaN or Inf norm leaves the gradients as they are (PyTorch
+// would turn them all into NaN): the caller's guard sees the returned norm or first_non_finite_grad.
 double clip_grad_norm(const NamedTensors& params, double max_norm);
 
 // The first parameter (in order) whose gradient holds a NaN or Inf, or "" when all are finite:
-// the training loop's guard names it.
+// the training loop's guard names it. It tests each gradient's sum of squares in double, so a
+// float32 gradient is never called non-finite for being large; a float64 one above ~1e154 would be.
+// global_grad_norm, clip_grad_norm and this one copy from the GPU once per call, not per parameter.
 std::string first_non_finite_grad(const NamedTensors& params);
 
 }  // namespace sar

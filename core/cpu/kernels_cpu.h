@@ -12,6 +12,7 @@
 
 #include "core/conv_geometry.h"
 #include "core/dtype.h"
+#include "core/optim_math.h"
 #include "core/philox.h"
 #include "core/scalar_math.h"
 
@@ -177,5 +178,15 @@ template <typename T> void sar_selector_norm_backward_cpu(T* dlogits, const T* d
 // many; unused slots get coords and score 0.
 template <typename T> void sar_decode_cpu(T* coords, T* scores, int64_t* count, const T* offsets, const T* logits,
                                           int64_t rows, int64_t H, int64_t W, int m, T gamma, T stride);
+
+// ---- optimizer updates (core/cpu/optim_cpu.cpp), the math of core/optim_math.h ----
+// p, m, v, g: [n]. One fused pass: reads p, g, m, v and updates p, m, v IN PLACE (Adam).
+template <typename T> void adam_update_cpu(T* p, T* m, T* v, const T* g, int64_t n, const AdamCoefficients<T>& c);
+// p, buf, g: [n]. Updates p and the momentum buffer buf IN PLACE (SGD with momentum).
+template <typename T> void sgd_update_cpu(T* p, T* buf, const T* g, int64_t n, const SgdCoefficients<T>& c);
+// out [1] = sum_i x_i^2 in double, x: [n]: the global gradient norm and the non-finite guard
+// (a NaN or Inf anywhere makes it non-finite). Fixed-size chunks summed in order: the result
+// does not depend on the number of threads.
+template <typename T> void sum_squares_cpu(double* out, const T* x, int64_t n);
 
 }  // namespace sar
