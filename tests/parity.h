@@ -6,7 +6,7 @@
 // validate_result. Call it only from a CUDA_TEST_CASE (tests/test_util.h).
 #pragma once
 
-#include "tests/gradcheck.h"
+#include "core/gradcheck.h"
 
 namespace sar::test {
 

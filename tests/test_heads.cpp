@@ -13,7 +13,7 @@
 #include "layers/heads/global_regression_head.h"
 #include "layers/heads/heatmap_head.h"
 #include "layers/heads/heatmap_offset_head.h"
-#include "tests/gradcheck.h"
+#include "core/gradcheck.h"
 #include "tests/parity.h"
 #include "tests/test_util.h"
 

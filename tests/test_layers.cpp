@@ -8,7 +8,7 @@
 #include "layers/linear.h"
 #include "layers/pooling.h"
 #include "layers/upsample.h"
-#include "tests/gradcheck.h"
+#include "core/gradcheck.h"
 #include "tests/parity.h"
 #include "tests/test_util.h"
 

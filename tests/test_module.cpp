@@ -5,7 +5,7 @@
 #include "core/tape.h"
 #include "layers/init.h"
 #include "layers/linear.h"
-#include "tests/gradcheck.h"
+#include "core/gradcheck.h"
 #include "tests/test_util.h"
 
 using namespace sar;

@@ -8,7 +8,7 @@
 #include "core/tape.h"
 #include "layers/heads/heatmap_codec.h"
 #include "models/pose_model.h"
-#include "tests/gradcheck.h"
+#include "core/gradcheck.h"
 #include "tests/test_util.h"
 
 using namespace sar;

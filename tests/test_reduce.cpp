@@ -1,6 +1,6 @@
 // Reductions: shapes, known values, ties, gradcheck, sum_to, CUDA parity, errors.
 #include "core/ops/reduce.h"
-#include "tests/gradcheck.h"
+#include "core/gradcheck.h"
 #include "tests/parity.h"
 #include "tests/test_util.h"
 

@@ -6,7 +6,7 @@
 #include "core/ops/reduce.h"
 #include "layers/heads/qfl_loss.h"
 #include "layers/heads/sar_head.h"
-#include "tests/gradcheck.h"
+#include "core/gradcheck.h"
 #include "tests/parity.h"
 #include "tests/test_util.h"
 

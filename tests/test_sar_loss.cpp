@@ -11,7 +11,7 @@
 #include "core/ops/shape_ops.h"
 #include "core/safetensors.h"
 #include "core/tape.h"
-#include "tests/gradcheck.h"
+#include "core/gradcheck.h"
 #include "tests/parity.h"
 #include "tests/test_util.h"
 

@@ -6,7 +6,7 @@
 #include "core/ops/reduce.h"
 #include "core/ops/sar_selector_norm.h"
 #include "core/tape.h"
-#include "tests/gradcheck.h"
+#include "core/gradcheck.h"
 #include "tests/parity.h"
 #include "tests/test_util.h"
 

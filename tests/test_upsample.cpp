@@ -3,7 +3,7 @@
 // gradcheck, CUDA parity, errors.
 #include "core/ops/upsample.h"
 #include "core/tape.h"
-#include "tests/gradcheck.h"
+#include "core/gradcheck.h"
 #include "tests/parity.h"
 #include "tests/test_util.h"
 
