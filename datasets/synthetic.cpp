@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "core/philox.h"
 #include "datasets/coco_dataset.h"
+#include "datasets/draw.h"
 
 namespace sar {
 
@@ -44,79 +45,13 @@ class Draws {
   uint64_t seed_, base_, next_ = 0;
 };
 
-struct Vec {
-  double x = 0, y = 0;
-};
-Vec operator+(Vec a, Vec b) { return {a.x + b.x, a.y + b.y}; }
-Vec operator-(Vec a, Vec b) { return {a.x - b.x, a.y - b.y}; }
-Vec operator*(Vec a, double s) { return {a.x * s, a.y * s}; }
-Vec rotate(Vec v, double angle) {
+// Vector arithmetic on draw.h's Point: joints and limb directions.
+Point operator+(Point a, Point b) { return {a.x + b.x, a.y + b.y}; }
+Point operator-(Point a, Point b) { return {a.x - b.x, a.y - b.y}; }
+Point operator*(Point a, double s) { return {a.x * s, a.y * s}; }
+Point rotate(Point v, double angle) {
   const double c = std::cos(angle), s = std::sin(angle);
   return {c * v.x - s * v.y, s * v.x + c * v.y};
-}
-
-// A paintable region and its anti-aliased coverage of the pixel centred at (x, y), in [0, 1].
-struct Region {
-  enum Kind { Capsule, Rect, Ellipse } kind = Capsule;
-  Vec a, b;            // capsule: end points (a disc when equal); rect: min and max corner; ellipse: centre, semi-axes
-  double radius = 0;   // capsule
-  Vec axis{1, 0};      // ellipse: the direction of its first axis (cos, sin of its rotation)
-
-  double coverage(double x, double y) const {
-    const Vec p{x, y};
-    double inside = 0;  // signed distance to the edge, positive inside
-    if (kind == Capsule) {
-      const Vec ab = b - a, ap = p - a;
-      const double len2 = ab.x * ab.x + ab.y * ab.y;
-      const double t = len2 > 0 ? std::clamp((ap.x * ab.x + ap.y * ab.y) / len2, 0.0, 1.0) : 0.0;
-      const Vec q = ap - ab * t;
-      inside = radius - std::sqrt(q.x * q.x + q.y * q.y);
-    } else if (kind == Rect) {
-      inside = std::min(std::min(x - a.x, b.x - x), std::min(y - a.y, b.y - y));
-    } else {
-      const Vec q0 = p - a, u{q0.x * axis.x + q0.y * axis.y, q0.y * axis.x - q0.x * axis.y};
-      const double q = std::sqrt((u.x / b.x) * (u.x / b.x) + (u.y / b.y) * (u.y / b.y));
-      inside = (1 - q) * std::min(b.x, b.y);  // exact on the axes, close enough elsewhere for 1 px of blur
-    }
-    return std::clamp(inside + 0.5, 0.0, 1.0);
-  }
-  // A box (x0, y0, x1, y1) that holds every pixel with coverage > 0.
-  void bounds(double* box) const {
-    if (kind == Capsule) {
-      box[0] = std::min(a.x, b.x) - radius; box[1] = std::min(a.y, b.y) - radius;
-      box[2] = std::max(a.x, b.x) + radius; box[3] = std::max(a.y, b.y) + radius;
-    } else if (kind == Rect) {
-      box[0] = a.x; box[1] = a.y; box[2] = b.x; box[3] = b.y;
-    } else {
-      const double r = std::max(b.x, b.y);
-      box[0] = a.x - r; box[1] = a.y - r; box[2] = a.x + r; box[3] = a.y + r;
-    }
-  }
-};
-
-Region capsule(Vec a, Vec b, double radius) { return Region{Region::Capsule, a, b, radius, {1, 0}}; }
-Region rect(Vec centre, Vec half) { return Region{Region::Rect, centre - half, centre + half, 0, {1, 0}}; }
-Region ellipse(Vec centre, Vec semi_axes, double angle) {
-  return Region{Region::Ellipse, centre, semi_axes, 0, {std::cos(angle), std::sin(angle)}};
-}
-
-// Blends `colour` into the image by coverage * alpha. Where coverage >= 1/2, *mask (when given)
-// becomes mask_value: the painter's algorithm keeps the annotated figure's visible pixels.
-void paint(Image* image, const Region& region, Rgb colour, double alpha, std::vector<uint8_t>* mask = nullptr,
-           uint8_t mask_value = 0) {
-  double box[4];
-  region.bounds(box);
-  const int x0 = std::max(0, int(std::floor(box[0] - 1))), x1 = std::min(image->width - 1, int(std::ceil(box[2] + 1)));
-  const int y0 = std::max(0, int(std::floor(box[1] - 1))), y1 = std::min(image->height - 1, int(std::ceil(box[3] + 1)));
-  const uint8_t rgb[3] = {colour.r, colour.g, colour.b};
-  for (int y = y0; y <= y1; ++y)
-    for (int x = x0; x <= x1; ++x) {
-      const double cover = region.coverage(x, y);
-      if (cover <= 0) continue;
-      uint8_t* px = &image->rgb[(size_t(y) * image->width + x) * 3];
-      for (int c = 0; c < 3; ++c) px[c] = uint8_t(std::lround(px[c] + (rgb[c] - px[c]) * cover * alpha));
-      if (mask && cover >= 0.5) (*mask)[size_t(y) * image->width + x] = mask_value;
-    }
 }
 
 Rgb random_colour(Draws& d) {
@@ -127,7 +62,7 @@ Rgb random_colour(Draws& d) {
 
 // One figure: joints in image pixels, and its torso length (neck to pelvis), the unit of every size.
 struct Pose {
-  Vec joint[kNumJoints];
+  Point joint[kNumJoints];
   double torso = 0;
 };
 
@@ -140,19 +75,19 @@ Pose sample_pose(Draws& d, double torso) {
   Pose p;
   p.torso = torso;
   const double lean = d.uniform(-35, 35) * kDeg;
-  const Vec up{std::sin(lean), -std::cos(lean)}, left{std::cos(lean), std::sin(lean)}, down = up * -1.0;
+  const Point up{std::sin(lean), -std::cos(lean)}, left{std::cos(lean), std::sin(lean)}, down = up * -1.0;
   const double width = d.uniform(0.6, 1.0);  // a figure turned from the camera is narrower
   auto length = [&](double mean) { return mean * torso * d.uniform(0.9, 1.1); };
   p.joint[kNeck] = up * torso;
   const double head_tilt = d.uniform(-25, 25) * kDeg;
   p.joint[kHeadTop] = p.joint[kNeck] + rotate(up, head_tilt) * length(0.42);
   for (int o = 0; o < 2; ++o) {  // o = 0 left, 1 right: joint index offsets in the enum
-    const Vec out = left * (o == 0 ? 1.0 : -1.0);
+    const Point out = left * (o == 0 ? 1.0 : -1.0);
     // The first segment leaves `down` by `swing` toward `out` (0 hangs, 90 deg points out,
     // 180 up, negative crosses the body); the second bends by up to `max_flex` either way.
     auto limb = [&](int root, double swing_lo, double swing_hi, double max_flex, double upper, double lower) {
       const double swing = d.uniform(swing_lo, swing_hi) * kDeg;
-      const Vec dir = down * std::cos(swing) + out * std::sin(swing);
+      const Point dir = down * std::cos(swing) + out * std::sin(swing);
       const double flex = d.uniform(0, max_flex) * kDeg;
       const double flex_sign = d.sign();
       p.joint[root + 2] = p.joint[root] + dir * length(upper);
@@ -167,14 +102,14 @@ Pose sample_pose(Draws& d, double torso) {
 }
 
 // Moves a pose so the box of its joints is centred at (cx, cy).
-void centre_pose(Pose* p, Vec centre) {
-  Vec lo = p->joint[0], hi = p->joint[0];
-  for (const Vec& j : p->joint) {
+void centre_pose(Pose* p, Point centre) {
+  Point lo = p->joint[0], hi = p->joint[0];
+  for (const Point& j : p->joint) {
     lo = {std::min(lo.x, j.x), std::min(lo.y, j.y)};
     hi = {std::max(hi.x, j.x), std::max(hi.y, j.y)};
   }
-  const Vec shift = centre - (lo + hi) * 0.5;
-  for (Vec& j : p->joint) j = j + shift;
+  const Point shift = centre - (lo + hi) * 0.5;
+  for (Point& j : p->joint) j = j + shift;
 }
 
 // The annotated figure: size and position in the frame, drawn first in every sample so that
@@ -205,9 +140,9 @@ void draw_figure(Image* image, const Pose& p, Draws& d, std::vector<uint8_t>* ma
   const double skin_hue = d.uniform(15, 35), skin_value = d.uniform(0.35, 0.95);
   const Rgb skin = hsv(skin_hue, 0.45, skin_value);
   const double T = p.torso;
-  const Vec* J = p.joint;
+  const Point* J = p.joint;
   auto limb = [&](int a, int b, double radius, Rgb colour) {
-    paint(image, capsule(J[a], J[b], radius * T), colour, 1, mask, 1);
+    paint(image, Region::capsule(J[a], J[b], radius * T), colour, 1, mask, 1);
   };
   for (int o = 0; o < 2; ++o) {
     limb(kPelvis, kLeftHip + o, 0.1, legs);
@@ -220,10 +155,10 @@ void draw_figure(Image* image, const Pose& p, Draws& d, std::vector<uint8_t>* ma
     limb(kLeftShoulder + o, kLeftElbow + o, 0.07, top);
     limb(kLeftElbow + o, kLeftWrist + o, 0.06, skin);
   }
-  const Vec head = (J[kNeck] + J[kHeadTop]) * 0.5, half = J[kHeadTop] - head;
-  paint(image, capsule(head, head, std::hypot(half.x, half.y)), skin, 1, mask, 1);
+  const Point head = (J[kNeck] + J[kHeadTop]) * 0.5, half = J[kHeadTop] - head;
+  paint(image, Region::capsule(head, head, std::hypot(half.x, half.y)), skin, 1, mask, 1);
   const double disc = std::max(1.2, 0.065 * T);
-  for (int j = 0; j < kNumJoints; ++j) paint(image, capsule(J[j], J[j], disc), joint_colour(d, j), 1, mask, 1);
+  for (int j = 0; j < kNumJoints; ++j) paint(image, Region::capsule(J[j], J[j], disc), joint_colour(d, j), 1, mask, 1);
 }
 
 // Background: a two-colour gradient in a random direction, then rectangles, blobs and sticks.
@@ -248,9 +183,9 @@ void draw_background(Image* image, Draws& d, int shapes) {
     const double alpha = d.uniform(0.5, 1.0);
     const Rgb colour = random_colour(d);
     Region s;
-    if (kind == 0) s = rect({cx, cy}, {sx, sy});
-    else if (kind == 1) s = ellipse({cx, cy}, {sx, sy}, angle_k);
-    else s = capsule({cx, cy}, Vec{cx, cy} + rotate({2 * sx, 0}, angle_k), 0.1 * sy);  // a stick, like a limb
+    if (kind == 0) s = Region::rect({cx - sx, cy - sy}, {cx + sx, cy + sy});
+    else if (kind == 1) s = Region::ellipse({cx, cy}, {sx, sy}, angle_k);
+    else s = Region::capsule({cx, cy}, Point{cx, cy} + rotate({2 * sx, 0}, angle_k), 0.1 * sy);  // a stick, like a limb
     paint(image, s, colour, alpha);
   }
 }
@@ -311,7 +246,7 @@ std::vector<float> SyntheticDataset::joint_positions(size_t index) const {
   Draws d(config_.seed, index);
   const Pose p = sample_main_figure(d, config_);
   std::vector<float> xy;
-  for (const Vec& j : p.joint) {
+  for (const Point& j : p.joint) {
     xy.push_back(float(j.x));
     xy.push_back(float(j.y));
   }
@@ -346,14 +281,15 @@ void SyntheticDataset::get(size_t index, Image* image, PersonRecord* person) con
   if (d.chance(config_.occluder_prob)) {
     const int count = 1 + d.below(2);
     for (int k = 0; k < count; ++k) {
-      const Vec at = figure.joint[d.below(kNumJoints)];
+      const Point at = figure.joint[d.below(kNumJoints)];
       const double ox = d.uniform(-0.15, 0.15) * figure.torso, oy = d.uniform(-0.15, 0.15) * figure.torso;
       const double sx = d.uniform(0.15, 0.4) * figure.torso, sy = d.uniform(0.15, 0.4) * figure.torso;
       const double angle = d.uniform(0, 180) * kDeg;
       const bool is_rect = d.chance(0.5);
       const Rgb colour = random_colour(d);
-      const Vec c{at.x + ox, at.y + oy};
-      occluders.push_back(is_rect ? rect(c, {sx, sy}) : ellipse(c, {sx, sy}, angle));
+      const Point c{at.x + ox, at.y + oy};
+      occluders.push_back(is_rect ? Region::rect({c.x - sx, c.y - sy}, {c.x + sx, c.y + sy})
+                                   : Region::ellipse(c, {sx, sy}, angle));
       paint(image, occluders.back(), colour, 1, &mask, 0);
     }
   }
@@ -367,7 +303,7 @@ void SyntheticDataset::get(size_t index, Image* image, PersonRecord* person) con
   person->image_height = H;
   person->keypoints.assign(3 * kNumJoints, 0.f);
   for (int j = 0; j < kNumJoints; ++j) {
-    const Vec p = figure.joint[j];
+    const Point p = figure.joint[j];
     if (!(p.x >= -0.5 && p.x < W - 0.5 && p.y >= -0.5 && p.y < H - 0.5)) continue;  // out of frame: (0, 0, 0)
     bool covered = false;
     for (const Region& s : occluders) covered = covered || s.coverage(p.x, p.y) >= 0.5;
@@ -378,41 +314,15 @@ void SyntheticDataset::get(size_t index, Image* image, PersonRecord* person) con
   // The box of the visible figure pixels (pixel x spans [x - 0.5, x + 0.5]); the figure is
   // centred in the frame and larger than any occluder, so some of it always shows.
   int x0 = W, y0 = H, x1 = -1, y1 = -1;
-  size_t area = 0;
   for (int y = 0; y < H; ++y)
     for (int x = 0; x < W; ++x)
       if (mask[size_t(y) * W + x]) {
         x0 = std::min(x0, x); x1 = std::max(x1, x);
         y0 = std::min(y0, y); y1 = std::max(y1, y);
-        ++area;
       }
-  SAR_CHECK(area > 0, "SyntheticDataset: sample ", index, " has no visible figure pixel");
+  SAR_CHECK(x1 >= 0, "SyntheticDataset: sample ", index, " has no visible figure pixel");
   person->bbox = {x0 - 0.5f, y0 - 0.5f, float(x1 - x0 + 1), float(y1 - y0 + 1)};
-  person->area = float(area);
-}
-
-Rgb hsv(double hue_deg, double s, double v) {
-  const double h = std::fmod(std::fmod(hue_deg, 360.0) + 360.0, 360.0) / 60.0;
-  const double c = v * s, x = c * (1 - std::fabs(std::fmod(h, 2.0) - 1)), m = v - c;
-  double r = 0, g = 0, b = 0;
-  switch (int(h)) {
-    case 0: r = c; g = x; break;
-    case 1: r = x; g = c; break;
-    case 2: g = c; b = x; break;
-    case 3: g = x; b = c; break;
-    case 4: r = x; b = c; break;
-    default: r = c; b = x; break;
-  }
-  auto byte = [](double u) { return uint8_t(std::lround(std::clamp(u, 0.0, 1.0) * 255)); };
-  return {byte(r + m), byte(g + m), byte(b + m)};
-}
-
-void draw_disk(Image* image, float x, float y, float radius, Rgb colour, float alpha) {
-  paint(image, capsule({x, y}, {x, y}, radius), colour, alpha);
-}
-
-void draw_line(Image* image, float x0, float y0, float x1, float y1, float radius, Rgb colour, float alpha) {
-  paint(image, capsule({x0, y0}, {x1, y1}, radius), colour, alpha);
+  person->area = kBoxAreaToSegmentArea * person->bbox[2] * person->bbox[3];
 }
 
 }  // namespace sar

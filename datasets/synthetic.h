@@ -13,7 +13,10 @@
 // behind as a distractor, and foreground occluders cover some joints. Keypoints, COCO style:
 //   v = 2  visible;  v = 1  inside the image but its centre is covered by an occluder;
 //   v = 0  outside the image (the pixel area -0.5 <= x < W - 0.5), stored as (0, 0, 0).
-// bbox is the tight box of the figure's visible pixels, area their count (COCO's segment area).
+// bbox is the tight box of the figure's visible pixels; area (OKS's scale) is 0.53 x its w x h, as
+// CrowdPose gives people without a segmentation: a stick figure's own pixel count (thin limbs,
+// ~23% of its box against ~50% for a COCO person) would make OKS far stricter than on a COCO
+// person of the same size.
 #pragma once
 
 #include <cstddef>
@@ -23,6 +26,8 @@
 #include "datasets/sample.h"
 
 namespace sar {
+
+constexpr float kBoxAreaToSegmentArea = 0.53f;  // CrowdPose's area for people without a segmentation
 
 struct SyntheticConfig {
   size_t num_samples = 1000;
@@ -58,14 +63,5 @@ class SyntheticDataset {
   SyntheticConfig config_;
   DatasetMeta meta_;
 };
-
-// Anti-aliased drawing into an RGB image (coverage of each pixel, whose centre is its integer
-// coordinate, blended with `alpha`): what the generator paints with, and `sar data show` too.
-struct Rgb {
-  uint8_t r = 0, g = 0, b = 0;
-};
-Rgb hsv(double hue_deg, double saturation, double value);  // saturation and value in [0, 1]
-void draw_disk(Image* image, float x, float y, float radius, Rgb colour, float alpha = 1.f);
-void draw_line(Image* image, float x0, float y0, float x1, float y1, float radius, Rgb colour, float alpha = 1.f);
 
 }  // namespace sar

@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "datasets/image_io.h"
 #include "datasets/loader.h"
+#include "eval/visualize.h"
 
 namespace sar {
 
@@ -31,56 +32,23 @@ const char* kDataUsage =
     "usage: sar data <command>\n"
     "  show [--help]   a PNG grid of the loader's input crops with keypoints and skeleton\n";
 
-// Crop k of images [N, 3, H, W] as 8-bit RGB, the normalization undone.
-Image denormalize(const Tensor& images, int64_t k, const TopdownConfig& crop) {
-  const int64_t H = crop.input_h, W = crop.input_w;
-  Image out;
-  out.height = int(H);
-  out.width = int(W);
-  out.rgb.resize(size_t(H * W * 3));
-  const float* x = images.data<float>() + k * 3 * H * W;  // [3, H, W]
-  for (int c = 0; c < 3; ++c)
-    for (int64_t i = 0; i < H * W; ++i) {
-      const double value = double(x[c * H * W + i]) * crop.std[c] + crop.mean[c];
-      out.rgb[size_t(i * 3 + c)] = uint8_t(std::clamp(std::lround(value), 0L, 255L));
-    }
-  return out;
-}
-
-// The supervised keypoints of crop k (weight > 0) and the limbs between two of them: a dark
-// outline under a coloured core, so they show on any background. Keypoint j has hue 360 j / J;
-// a limb takes its first keypoint's hue.
-void draw_keypoints(Image* image, const Batch& batch, int64_t k, const DatasetMeta& meta) {
+// Crop k of the batch as 8-bit RGB with its supervised keypoints (weight > 0) and the limbs
+// between them; unsupervised keypoints get no position, so draw_pose leaves them out.
+Image annotated_crop(const Batch& batch, int64_t k, const TopdownConfig& crop, const DatasetMeta& meta) {
   const int J = meta.num_keypoints();
   const float* xy = batch.targets.xy.data<float>() + k * J * 2;  // [J, 2]
   const float* weight = batch.targets.weight.data<float>() + k * J;
-  auto colour = [&](int j) { return hsv(360.0 * j / J, 0.9, 1.0); };
-  for (auto [a, b] : meta.skeleton) {
-    if (weight[a] <= 0 || weight[b] <= 0) continue;
-    draw_line(image, xy[2 * a], xy[2 * a + 1], xy[2 * b], xy[2 * b + 1], 1.6f, Rgb{0, 0, 0}, 0.8f);
-    draw_line(image, xy[2 * a], xy[2 * a + 1], xy[2 * b], xy[2 * b + 1], 0.7f, colour(a));
-  }
-  for (int j = 0; j < J; ++j) {
-    if (weight[j] <= 0) continue;
-    draw_disk(image, xy[2 * j], xy[2 * j + 1], 3.2f, Rgb{0, 0, 0});
-    draw_disk(image, xy[2 * j], xy[2 * j + 1], 2.2f, colour(j));
-  }
-}
-
-// Tiles the images row-major, `columns` across, with a 4-pixel grey gap.
-Image tile(const std::vector<Image>& tiles, int columns) {
-  const int gap = 4, h = tiles[0].height, w = tiles[0].width;
-  const int rows = (int(tiles.size()) + columns - 1) / columns;
-  Image grid;
-  grid.height = rows * h + (rows + 1) * gap;
-  grid.width = columns * w + (columns + 1) * gap;
-  grid.rgb.assign(size_t(grid.height) * grid.width * 3, 48);
-  for (size_t t = 0; t < tiles.size(); ++t) {
-    const int y0 = gap + int(t) / columns * (h + gap), x0 = gap + int(t) % columns * (w + gap);
-    for (int y = 0; y < h; ++y)
-      std::copy_n(&tiles[t].rgb[size_t(y) * w * 3], size_t(w) * 3, &grid.rgb[(size_t(y0 + y) * grid.width + x0) * 3]);
-  }
-  return grid;
+  std::vector<double> keypoints(3 * size_t(J), std::nan(""));  // (x, y, score)
+  for (int j = 0; j < J; ++j)
+    if (weight[j] > 0) {
+      keypoints[3 * j] = xy[2 * j];
+      keypoints[3 * j + 1] = xy[2 * j + 1];
+      keypoints[3 * j + 2] = 1;
+    }
+  const float* image = batch.images.data<float>() + k * 3 * crop.input_h * crop.input_w;  // [3, H, W]
+  Image out = crop_to_image(image, crop.input_h, crop.input_w, crop);
+  draw_pose(&out, keypoints, meta, 0.5, false);
+  return out;
 }
 
 int show_main(int argc, char** argv) {
@@ -139,8 +107,7 @@ int show_main(int argc, char** argv) {
   const DatasetMeta& meta = source->meta();
   std::vector<Image> tiles;
   for (int64_t k = 0; k < int64_t(batch.samples.size()); ++k) {
-    tiles.push_back(denormalize(batch.images, k, config.crop));
-    draw_keypoints(&tiles.back(), batch, k, meta);
+    tiles.push_back(annotated_crop(batch, k, config.crop, meta));
     const float* weight = batch.targets.weight.data<float>() + k * meta.num_keypoints();
     const int supervised = int(std::count_if(weight, weight + meta.num_keypoints(), [](float w) { return w > 0; }));
     std::printf("crop %2lld: sample %zu (image %lld)%s, %d of %d keypoints supervised\n", (long long)k,
@@ -148,7 +115,7 @@ int show_main(int argc, char** argv) {
                 supervised, meta.num_keypoints());
   }
   const int columns = int(std::ceil(std::sqrt(double(tiles.size()))));
-  write_png(out, tile(tiles, columns));
+  write_png(out, tile_images(tiles, columns, 4, Rgb{48, 48, 48}));
   std::printf("%s: %zu %s crops of %dx%d from %s (%zu samples), seed %llu\n", out.c_str(), tiles.size(),
               config.crop.train ? "training" : "evaluation", config.crop.input_h, config.crop.input_w,
               meta.name.c_str(), source->size(), (unsigned long long)seed);
