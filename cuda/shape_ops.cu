@@ -1,4 +1,5 @@
-// shape_ops.cu: permute, and gather with its scatter-add backward (concat and slice are axis_copy_cuda).
+// shape_ops.cu: permute, and gather with its scatter-add backward (concat and slice are axis_copy_cuda;
+// flip is permute with the flipped axis' stride negated and `in` at its last row).
 //   permute: out[j] = in[sum_d coord_d(j) * in_strides[d]];   gather: out[o, r, i] = x[o, index[o, r, i], i]
 // Shapes: permute in, out: [n], out walked by out_dims; gather x, dx: [outer, Rx, inner], index, out, dout:
 //   [outer, Ri, inner]. Forwards overwrite; gather backward ACCUMULATES into a zeroed dx (atomicAdd).

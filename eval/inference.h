@@ -3,18 +3,24 @@
 // are mapped back to the original image; then rescoring and OKS-NMS turn the people into COCO
 // results that pycocotools (or eval/coco_eval.h) reads.
 //
-//   crops        Loader over the source, eval crops, in source order (no shuffle, no drop)
-//   forward      model.predict on the crop batch: coords in crop pixels, scores
-//   flip test    the batch mirrored left-right (a tensor flip of the crop) through the model;
-//                its x mirrored back, x -> input_w - 1 - x (the exact pixel mirror the official
-//                code writes as 1 - x - 1/(4 w) in normalized units), keypoints permuted by
-//                meta.flip_index; coordinates and scores averaged with the plain pass
+//   crops        Loader over the source, eval crops (crop.train and crop.with_heatmaps are
+//                forced off), in source order (no shuffle, no drop); skip_bad is off, so an
+//                unreadable image stops inference with the loader's error naming it: replacing
+//                it by the next readable person (as training does) would predict that person
+//                twice and this one never, and the AP would drop for no visible reason
+//   forward      features once, then head.predict (coords in crop pixels, scores) and, with
+//                keep_maps, head.confidence_maps on the same features
+//   flip test    the batch mirrored left-right (flip along W) through the model; its x mirrored
+//                back, x -> input_w - 1 - x (the exact pixel mirror the official code writes as
+//                1 - x - 1/(4 w) in normalized units), keypoints permuted by meta.flip_index;
+//                coordinates, scores and maps averaged with the plain pass
 //   back-project back_project(crop, x, y) (datasets/topdown.h): crop pixels -> image pixels
 //   area         the crop box's scale_w * scale_h (mmpose: the padded box), for OKS-NMS
 //   results      rescore (box score x mean keypoint score above rescore_threshold), then
 //                oks_nms per image at nms_threshold with meta.sigmas (eval/postprocess.h)
 //
-// The model is put in eval mode and run without the tape; batches go to the model's device.
+// The model runs in eval mode (its mode is restored on return) without the tape; batches go to
+// options.device, which must be the model's.
 #pragma once
 
 #include <cstdint>
@@ -47,9 +53,32 @@ struct PersonPrediction {
   double box_score = 1;            // the detector's (1 for ground-truth boxes)
   double area = 0;                 // crop box scale_w * scale_h
   CropSample crop;                 // the crop's transform (image emptied unless keep_maps)
-  Tensor maps;                     // keep_maps: [K, h, w] the head's confidence maps (undefined for
-                                   // heads without one); averaged with the flipped pass's when flip
+  Tensor maps;                     // keep_maps: [K, h, w] CPU float32, the head's confidence maps
+                                   // (undefined for heads without one); averaged with the flipped
+                                   // pass's when flip
 };
+
+// One batch of crops through the model (no tape, the model's mode as it is): the steps
+// "forward" and "flip test" above, on the crops' device. images [N, 3, H, W].
+struct CropPredictions {
+  Tensor coords;  // [N, K, 2] crop pixels
+  Tensor scores;  // [N, K]
+  Tensor maps;    // [N, K, h, w] with keep_maps and a head that has maps; else undefined
+};
+CropPredictions predict_crops(PoseModel& model, const Tensor& images, const std::vector<int>& flip_index, bool flip,
+                              bool keep_maps);
+
+// The flip test's way back from the mirrored crop to the plain one. Keypoint k of the result is
+// keypoint flip_index[k] of the mirrored pass (the mirror shows a left wrist where the right one
+// is), its x mirrored to input_w - 1 - x; scores follow their keypoints. coords [N, K, 2],
+// scores [N, K]; any device.
+KeypointPredictions unmirror_predictions(const KeypointPredictions& mirrored, const std::vector<int>& flip_index,
+                                         int input_w);
+// Maps [N, K, h, w] likewise: mirrored along w (cell c -> w - 1 - c) and permuted. Display only:
+// cell c of the mirrored pass lies at crop pixel input_w - 1 - c s (s = input_w / w), cell
+// w - 1 - c at input_w - s - c s, so the mirrored map sits (s - 1) / s of a cell left of where
+// the plain pass would put it (3/4 cell at stride 4); the coordinates above carry no such shift.
+Tensor unmirror_maps(const Tensor& maps, const std::vector<int>& flip_index);
 
 // Every person of `source` (or the first max_people), in source order.
 std::vector<PersonPrediction> predict_people(PoseModel& model, const SampleSource& source, const TopdownConfig& crop,
@@ -69,7 +98,8 @@ std::vector<CocoKeypointResult> to_coco_results(const std::vector<PersonPredicti
 // The ground truth of a source in memory, for sources without an annotation file (the synthetic
 // set): one image and one annotation per sample (id = index + 1, image_id = the person's,
 // num_keypoints = its labelled keypoints, area = its area or else box w * h), category 1 with the
-// meta's keypoint names. Reads every sample once (renders synthetic images).
+// meta's keypoint names and OKS sigmas (save_coco_gt writes them as the category's "sigmas", so
+// sar score scores the file with them). Reads every sample once (renders synthetic images).
 CocoKeypointGt ground_truth_of(const SampleSource& source);
 
 // COCO json writers (atomic: temp file + rename), readable by load_coco_gt / load_coco_results

@@ -1,6 +1,7 @@
 // shape_ops.cpp: CPU twins of cuda/shape_ops.cu: permute's index walk, and gather's
 // indexed read with its scatter-add backward. (concat and slice need no kernel of their
-// own: they are axis_copy_cpu in core/cpu/memory.cpp.)
+// own: they are axis_copy_cpu in core/cpu/memory.cpp. flip is permute's walk too: the flipped
+// axis gets a negative stride and `in` starts at its last row; core/ops/shape_ops.cpp.)
 #include "core/cpu/kernels_cpu.h"
 #include "core/error.h"
 #include "core/index_math.h"

@@ -1,8 +1,10 @@
 // shape_ops.cpp: the op functions of core/ops/shape_ops.h. Each backward is itself a
-// shape op (permute back, slice apart, pad into zeros, scatter-add), so the kernels
-// below are few: permute, gather and the axis-block copy of core/cpu/memory.cpp.
+// shape op (permute back, slice apart, pad into zeros, scatter-add, flip back), so the kernels
+// below are few: permute's strided copy (which flip reuses with a negative stride), gather and
+// the axis-block copy of core/cpu/memory.cpp.
 #include "core/ops/shape_ops.h"
 
+#include <array>
 #include <numeric>
 #include <string>
 #include <utility>
@@ -45,7 +47,29 @@ Tensor reshape(const Tensor& x, const std::vector<int64_t>& dims) {
   return y;
 }
 
-// ---- permute, transpose ----
+// ---- permute, transpose, flip ----
+
+// out[j] = x[first + sum_d coord_d(j) * in_strides[d]], j walked over out's dims: the kernel of
+// permute (strides reordered) and of flip (one stride negated, first at that axis's last row).
+static void strided_copy(const Tensor& out, const Tensor& x, int64_t first, const int64_t* in_strides,
+                         const char* op) {
+  SAR_CHECK(x.dtype() != DType::BF16, op, ": bfloat16 is not implemented; use float32, float64 or int64");
+  const std::vector<int64_t> out_dims = out.shape().to_vector();
+  const int ndim = out.ndim();
+  const int64_t n = out.numel();
+  if (x.is_cuda()) {
+    const char* in = static_cast<const char*>(x.raw_data()) + first * int64_t(dtype_size(x.dtype()));
+    SAR_ON_CUDA(op, permute_cuda(out.raw_data(), in, int(dtype_size(x.dtype())), out_dims.data(), in_strides, ndim,
+                                 n));
+  } else if (x.dtype() == DType::I64) {
+    permute_cpu<int64_t>(out.data<int64_t>(), x.data<int64_t>() + first, out_dims.data(), in_strides, ndim, n);
+  } else {
+    dispatch_float(x.dtype(), op, [&](auto zero) {
+      using T = decltype(zero);
+      permute_cpu<T>(out.data<T>(), x.data<T>() + first, out_dims.data(), in_strides, ndim, n);
+    });
+  }
+}
 
 Tensor permute(const Tensor& x, const std::vector<int>& order_arg) {
   check_defined(x, "permute", "x");
@@ -64,8 +88,6 @@ Tensor permute(const Tensor& x, const std::vector<int>& order_arg) {
     for (int d : order_arg) given += (given.empty() ? "" : ", ") + std::to_string(d);
     SAR_THROW("permute: order [", given, "] is not a permutation of ", ndim, " dims (x has shape ", x.shape(), ")");
   }
-  SAR_CHECK(x.dtype() != DType::BF16, "permute: bfloat16 is not implemented; use float32, float64 or int64");
-
   // Output dim d walks input dim order[d]: its size and its input stride.
   std::vector<int64_t> out_dims(ndim), in_strides(ndim);
   auto strides = x.shape().strides();
@@ -74,18 +96,7 @@ Tensor permute(const Tensor& x, const std::vector<int>& order_arg) {
     in_strides[d] = strides[order[d]];
   }
   Tensor out = Tensor::empty(Shape(out_dims), x.dtype(), x.device());
-  const int64_t n = x.numel();
-  if (x.is_cuda()) {
-    SAR_ON_CUDA("permute", permute_cuda(out.raw_data(), x.raw_data(), int(dtype_size(x.dtype())), out_dims.data(),
-                                        in_strides.data(), ndim, n));
-  } else if (x.dtype() == DType::I64) {
-    permute_cpu<int64_t>(out.data<int64_t>(), x.data<int64_t>(), out_dims.data(), in_strides.data(), ndim, n);
-  } else {
-    dispatch_float(x.dtype(), "permute", [&](auto zero) {
-      using T = decltype(zero);
-      permute_cpu<T>(out.data<T>(), x.data<T>(), out_dims.data(), in_strides.data(), ndim, n);
-    });
-  }
+  strided_copy(out, x, 0, in_strides.data(), "permute");
 
   tape().record("permute", {x}, {out}, [order](const TensorList& dout) -> TensorList {
     // Output dim d came from input dim order[d], so the inverse sends it back there.
@@ -102,6 +113,20 @@ Tensor transpose(const Tensor& x, int dim0, int dim1) {
   std::iota(order.begin(), order.end(), 0);
   std::swap(order[x.shape().axis(dim0, "transpose")], order[x.shape().axis(dim1, "transpose")]);
   return permute(x, order);
+}
+
+Tensor flip(const Tensor& x, int axis_arg) {
+  check_defined(x, "flip", "x");
+  const int axis = x.shape().axis(axis_arg, "flip");
+  // Row r of the output reads row R - 1 - r: start at the last row and walk the axis backwards.
+  std::array<int64_t, Shape::kMaxDims> in_strides = x.shape().strides();
+  const int64_t first = (x.shape()[axis] - 1) * in_strides[axis];
+  in_strides[axis] = -in_strides[axis];
+  Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());
+  if (x.numel() > 0) strided_copy(out, x, first, in_strides.data(), "flip");
+
+  tape().record("flip", {x}, {out}, [axis](const TensorList& dout) -> TensorList { return {flip(dout[0], axis)}; });
+  return out;
 }
 
 // ---- concat, slice: blocks of rows along one axis ----

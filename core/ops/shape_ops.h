@@ -7,6 +7,8 @@
 //   slice(x, axis, b, e)   elements [b, e) of axis (a view when axis is 0); backward pads with zeros
 //   gather(x, axis, idx)   out[.., r, ..] = x[.., idx[.., r, ..], ..] (torch.gather); idx is int64 with
 //                          x's shape except along axis; backward scatter-adds into zeros
+//   flip(x, axis)          out[.., r, ..] = x[.., R - 1 - r, ..] (torch.flip, one axis; a copy): the
+//                          flip test's mirrored crop; backward flips back
 #pragma once
 
 #include <cstdint>
@@ -22,5 +24,6 @@ Tensor transpose(const Tensor& x, int dim0, int dim1);
 Tensor concat(const std::vector<Tensor>& xs, int axis);
 Tensor slice(const Tensor& x, int axis, int64_t begin, int64_t end);
 Tensor gather(const Tensor& x, int axis, const Tensor& index);
+Tensor flip(const Tensor& x, int axis);
 
 }  // namespace sar

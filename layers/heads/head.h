@@ -35,6 +35,15 @@ class KeypointHead : public Module {
   virtual Tensor loss(const Tensor& features, const KeypointTargets& targets) = 0;
   // features [N, C, h, w] -> one keypoint per (image, keypoint) (no tape).
   virtual KeypointPredictions predict(const Tensor& features) = 0;
+  // features [N, C, h, w] -> [N, J, h, w] in [0, 1]: the head's confidence in each keypoint at
+  // each cell of its map, for drawing (sar infer --maps); no tape. What each head returns is in
+  // its header (SAR: the selector's c_t; heatmap heads: their heatmaps clamped to [0, 1]). The
+  // default, an undefined tensor, is for heads without a spatial map of the features (global
+  // regression; f^g + FC, whose fixed grid is not the feature map).
+  virtual Tensor confidence_maps(const Tensor& features) {
+    (void)features;
+    return Tensor();
+  }
   // Whether loss() reads targets.heatmaps, so the loader knows to make them.
   virtual bool needs_heatmaps() const { return false; }
   const HeadConfig& config() const { return config_; }

@@ -58,6 +58,12 @@ CellStride cell_stride(const HeadConfig& config, int64_t h, int64_t w) {
   return {double(config.input_w) / double(w), double(config.input_h) / double(h)};
 }
 
+Tensor clamp_unit(const Tensor& x) {
+  Tensor low = clamp_min(x, 0.0);
+  Tensor high = greater(low, 1.0);  // 1 where above 1: those cells become exactly 1
+  return low * (1.0 - high) + high;
+}
+
 Tensor global_average_pool(const Tensor& features) {
   return reshape(adaptive_avg_pool2d_1x1(features), {features.size(0), features.size(1)});  // [N, C]
 }

@@ -35,6 +35,9 @@ struct CellStride {
 };
 CellStride cell_stride(const HeadConfig& config, int64_t h, int64_t w);
 
+// min(max(x, 0), 1), exact for finite x: the heatmap heads' confidence maps.
+Tensor clamp_unit(const Tensor& x);
+
 // f^g: the global average of each channel, features [N, C, h, w] -> [N, C].
 Tensor global_average_pool(const Tensor& features);
 

@@ -25,6 +25,11 @@ Tensor HeatmapHead::forward(const Tensor& features) {
   return final_layer(features);  // [N, J, h, w]
 }
 
+Tensor HeatmapHead::confidence_maps(const Tensor& features) {
+  NoGrad no_grad;
+  return clamp_unit(forward(features));  // [N, J, h, w]
+}
+
 Tensor HeatmapHead::loss(const Tensor& features, const KeypointTargets& targets) {
   Tensor heatmaps = forward(features);  // [N, J, h, w]
   KeypointTargets t = prepare_targets(kName, targets, features, config_.num_keypoints, true);

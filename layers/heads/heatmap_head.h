@@ -14,6 +14,9 @@
 // predict: decode_heatmaps (arg-max cell + quarter-cell shift toward the higher neighbour, score
 //          = the peak value), then cells -> input pixels: x = x_cell * input_w / w, y likewise
 //          (cell k is pixel k * stride: the pixel-index convention, no +0.5, as mmpose).
+// confidence_maps: P clamped to [0, 1] (clamp_unit): the map the decode reads, on the scale of its
+//          Gaussian targets (peak 1), so a score read off the map is the predicted score; a
+//          per-map rescale to the peak would show every keypoint as certain.
 #pragma once
 
 #include "core/rng.h"
@@ -34,6 +37,7 @@ class HeatmapHead : public KeypointHead {
   Tensor forward(const Tensor& features);  // [N, C, h, w] -> heatmaps [N, J, h, w]
   Tensor loss(const Tensor& features, const KeypointTargets& targets) override;
   KeypointPredictions predict(const Tensor& features) override;
+  Tensor confidence_maps(const Tensor& features) override;
   bool needs_heatmaps() const override { return true; }
 
   Conv2d final_layer;

@@ -61,6 +61,12 @@ Tensor HeatmapOffsetHead::loss(const Tensor& features, const KeypointTargets& ta
   return heatmap_loss + offset_loss * offset_config_.offset_weight;
 }
 
+Tensor HeatmapOffsetHead::confidence_maps(const Tensor& features) {
+  NoGrad no_grad;
+  check_features(kName, features, offset_config_.in_channels);
+  return clamp_unit(heatmap_conv(features));  // [N, J, h, w]; the offsets are not needed
+}
+
 KeypointPredictions HeatmapOffsetHead::predict(const Tensor& features) {
   NoGrad no_grad;
   HeatmapOffsetOutputs out = forward(features);

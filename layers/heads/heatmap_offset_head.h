@@ -32,6 +32,7 @@
 //   times more and swamp the heatmap.
 // predict: the arg-max cell of P (lowest index on ties), plus that cell's offset, in input pixels:
 //   x = (k + O_x) * input_w / w, y = (i + O_y) * input_h / h; score = the peak value of P.
+// confidence_maps: P clamped to [0, 1], as the heatmap head's (layers/heads/heatmap_head.h).
 #pragma once
 
 #include "core/rng.h"
@@ -59,6 +60,7 @@ class HeatmapOffsetHead : public KeypointHead {
   HeatmapOffsetOutputs forward(const Tensor& features);
   Tensor loss(const Tensor& features, const KeypointTargets& targets) override;
   KeypointPredictions predict(const Tensor& features) override;
+  Tensor confidence_maps(const Tensor& features) override;
   bool needs_heatmaps() const override { return true; }
 
   Conv2d heatmap_conv, offset_conv;

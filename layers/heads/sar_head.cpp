@@ -47,6 +47,12 @@ Tensor SarHead::loss(const Tensor& features, const KeypointTargets& targets) {
   return loss;
 }
 
+Tensor SarHead::confidence_maps(const Tensor& features) {
+  NoGrad no_grad;
+  check_features("SarHead", features, sar_config_.in_channels);
+  return sigmoid(logit_conv(features));  // [N, J, h, w] c_t
+}
+
 KeypointPredictions SarHead::predict(const Tensor& features) {
   NoGrad no_grad;
   SarOutputs out = forward(features);

@@ -13,6 +13,8 @@
 //
 // loss = sar_loss(o, s, K*, weight) + quality_focal_loss(heatmap logits, targets.heatmaps, weight)
 // predict: sar_decode_topm with m = 1: the arg-max cell, score max_t w_t, in input pixels.
+// confidence_maps: c_t = sigmoid(s_t) per cell (the paper's Fig. 3 maps), not w_t: c_t reads on
+//   one scale for every person, where w_t = c_t / sum c_t shrinks as a map spreads.
 #pragma once
 
 #include "core/ops/sar_loss.h"
@@ -42,6 +44,7 @@ class SarHead : public KeypointHead {
   SarOutputs forward(const Tensor& features);
   Tensor loss(const Tensor& features, const KeypointTargets& targets) override;
   KeypointPredictions predict(const Tensor& features) override;
+  Tensor confidence_maps(const Tensor& features) override;
   bool needs_heatmaps() const override { return sar_config_.with_heatmap; }
 
   Conv2d offset_conv, logit_conv;
