@@ -360,22 +360,6 @@ constexpr int kFaceMirror[68] = {
     54, 53, 52, 51, 50, 49, 48, 59, 58, 57, 56, 55,            // outer lips
     64, 63, 62, 61, 60, 67, 66, 65};                           // inner lips
 
-// The official per-part OKS sigmas (jin-s13/COCO-WholeBody, evaluation/myeval_wholebody.py,
-// computeOks): body (COCO's), foot, face, left hand, right hand.
-constexpr float kWholeBodySigmas[133] = {
-    .026f, .025f, .025f, .035f, .035f, .079f, .079f, .072f, .072f, .062f, .062f, .107f, .107f, .087f, .087f, .089f,
-    .089f,
-    .068f, .066f, .066f, .092f, .094f, .094f,
-    .042f, .043f, .044f, .043f, .040f, .035f, .031f, .025f, .020f, .023f, .029f, .032f, .037f, .038f, .043f, .041f,
-    .045f, .013f, .012f, .011f, .011f, .012f, .012f, .011f, .011f, .013f, .015f, .009f, .007f, .007f, .007f, .012f,
-    .009f, .008f, .016f, .010f, .017f, .011f, .009f, .011f, .009f, .007f, .013f, .008f, .011f, .012f, .010f, .034f,
-    .008f, .008f, .009f, .008f, .008f, .007f, .010f, .008f, .009f, .009f, .009f, .007f, .007f, .008f, .011f, .008f,
-    .008f, .008f, .010f, .008f,
-    .029f, .022f, .035f, .037f, .047f, .026f, .025f, .024f, .035f, .018f, .024f, .022f, .026f, .017f, .021f, .021f,
-    .032f, .020f, .019f, .022f, .031f,
-    .029f, .022f, .035f, .037f, .047f, .026f, .025f, .024f, .035f, .018f, .024f, .022f, .026f, .017f, .021f, .021f,
-    .032f, .020f, .019f, .022f, .031f};
-
 // mmpose's names of the 116 keypoints after the body's 17: foot, face-0..67, then each hand's
 // root and 4 joints per finger, thumb to pinky.
 std::vector<std::string> wholebody_extra_names() {
@@ -443,23 +427,52 @@ KeypointDataset load_coco_keypoints(const std::string& json_path, const std::str
   return read_coco(json_path, image_root, options, [](int K) { return std::vector<KeypointPart>{{"keypoints", K}}; });
 }
 
+const std::vector<WholeBodyPart>& coco_wholebody_parts() {
+  static const std::vector<WholeBodyPart> parts = {{"body", "keypoints", 0, 17},
+                                                   {"foot", "foot_kpts", 17, 6},
+                                                   {"face", "face_kpts", 23, 68},
+                                                   {"lefthand", "lefthand_kpts", 91, 21},
+                                                   {"righthand", "righthand_kpts", 112, 21}};
+  return parts;
+}
+
+const std::vector<double>& coco_wholebody_sigmas() {
+  // The official per-part OKS sigmas (jin-s13/COCO-WholeBody, evaluation/myeval_wholebody.py,
+  // computeOks): body (COCO's), foot, face, left hand, right hand. Doubles, as the evaluation
+  // (eval/wholebody_eval.cpp) reads them, written as the official code and mmpose write them.
+  static const double kWholeBodySigmas[133] = {
+      .026, .025, .025, .035, .035, .079, .079, .072, .072, .062, .062, .107, .107, .087, .087, .089,
+      .089,
+      .068, .066, .066, .092, .094, .094,
+      .042, .043, .044, .043, .040, .035, .031, .025, .020, .023, .029, .032, .037, .038, .043, .041,
+      .045, .013, .012, .011, .011, .012, .012, .011, .011, .013, .015, .009, .007, .007, .007, .012,
+      .009, .008, .016, .010, .017, .011, .009, .011, .009, .007, .013, .008, .011, .012, .010, .034,
+      .008, .008, .009, .008, .008, .007, .010, .008, .009, .009, .009, .007, .007, .008, .011, .008,
+      .008, .008, .010, .008,
+      .029, .022, .035, .037, .047, .026, .025, .024, .035, .018, .024, .022, .026, .017, .021, .021,
+      .032, .020, .019, .022, .031,
+      .029, .022, .035, .037, .047, .026, .025, .024, .035, .018, .024, .022, .026, .017, .021, .021,
+      .032, .020, .019, .022, .031};
+  static const std::vector<double> sigmas(std::begin(kWholeBodySigmas), std::end(kWholeBodySigmas));
+  return sigmas;
+}
+
 KeypointDataset load_coco_wholebody(const std::string& json_path, const std::string& image_root,
                                     const CocoLoadOptions& options) {
   KeypointDataset data = read_coco(json_path, image_root, options, [&](int K) {
     SAR_CHECK(K == 17, json_path, ": the keypoint category names ", K,
               " keypoints; COCO-WholeBody's body part has COCO's 17");
-    return std::vector<KeypointPart>{{"keypoints", 17},
-                                     {"foot_kpts", 6},
-                                     {"face_kpts", 68, true},
-                                     {"lefthand_kpts", 21, true},
-                                     {"righthand_kpts", 21, true}};
+    // the face and hands (keypoints 23 on) carry fractional v values (see coco_dataset.h)
+    std::vector<KeypointPart> parts;
+    for (const WholeBodyPart& part : coco_wholebody_parts()) parts.push_back({part.field, part.count, part.first >= 23});
+    return parts;
   });
   DatasetMeta& meta = data.meta;
   for (const std::string& name : wholebody_extra_names()) meta.keypoint_names.push_back(name);
   meta.flip_index = flip_index_at(meta.keypoint_names, json_path + ": COCO-WholeBody names");
   const int face_start = 17 + 6;
   for (int i = 0; i < 68; ++i) meta.flip_index[face_start + i] = face_start + kFaceMirror[i];
-  meta.sigmas.assign(std::begin(kWholeBodySigmas), std::end(kWholeBodySigmas));
+  meta.sigmas.assign(coco_wholebody_sigmas().begin(), coco_wholebody_sigmas().end());
   meta.upper_body = upper_body_from_names(meta.keypoint_names);
   return data;
 }

@@ -80,6 +80,16 @@ KeypointDataset load_coco_keypoints(const std::string& json_path, const std::str
 KeypointDataset load_coco_wholebody(const std::string& json_path, const std::string& image_root,
                                     const CocoLoadOptions& options = {});
 
+// COCO-WholeBody's parts in keypoint order, and its 133 OKS sigmas in that order (the official
+// evaluation's; eval/wholebody_eval.h scores each part with its slice).
+struct WholeBodyPart {
+  const char* name;   // body, foot, face, lefthand, righthand: the official evaluation's names
+  const char* field;  // the annotation's JSON field: keypoints, foot_kpts, face_kpts, ...
+  int first, count;   // its keypoints among the 133
+};
+const std::vector<WholeBodyPart>& coco_wholebody_parts();
+const std::vector<double>& coco_wholebody_sigmas();
+
 struct DetectionLoadOptions {
   bool skip_bad = false;
   int category_id = 1;    // other categories are ignored (mmpose keeps category 1 only)

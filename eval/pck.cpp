@@ -1,3 +1,4 @@
+// pck.cpp: see pck.h.
 #include "eval/pck.h"
 
 #include <algorithm>
@@ -6,14 +7,15 @@
 #include <map>
 
 #include "core/error.h"
+#include "datasets/coco_dataset.h"
 
 namespace sar {
 
 namespace {
 
-int index_of(const std::vector<std::string>& names, const char* name, const std::string& path) {
+int index_of(const std::vector<std::string>& names, const char* name, const char* scale, const std::string& path) {
   auto it = std::find(names.begin(), names.end(), name);
-  SAR_CHECK(it != names.end(), path, ": PCK with the torso scale needs a keypoint named '", name,
+  SAR_CHECK(it != names.end(), path, ": PCK with the ", scale, " scale needs a keypoint named '", name,
             "' in the category; use --norm bbox");
   return int(it - names.begin());
 }
@@ -39,10 +41,20 @@ PckResult evaluate_pck(const CocoKeypointGt& gt, const std::vector<CocoKeypointR
                        const PckOptions& options) {
   SAR_CHECK(options.alpha > 0, "PCK: alpha must be > 0, got ", options.alpha);
   const int K = gt.num_keypoints;
-  int left_shoulder = -1, right_hip = -1;
-  if (options.torso) {
-    left_shoulder = index_of(gt.keypoint_names, "left_shoulder", gt.path);
-    right_hip = index_of(gt.keypoint_names, "right_hip", gt.path);
+  // the two keypoints whose distance is the scale: the torso's or the head segment's
+  int end_a = -1, end_b = -1;
+  if (options.head) {
+    end_a = index_of(gt.keypoint_names, "upper_neck", "head", gt.path);
+    end_b = index_of(gt.keypoint_names, "head_top", "head", gt.path);
+  } else if (options.torso) {
+    end_a = index_of(gt.keypoint_names, "left_shoulder", "torso", gt.path);
+    end_b = index_of(gt.keypoint_names, "right_hip", "torso", gt.path);
+  }
+  // MPII's PCKh total leaves out the pelvis and thorax
+  std::vector<bool> counted(K, true);
+  for (int k = 0; k < K && options.head; ++k) {
+    const std::string& name = k < int(gt.keypoint_names.size()) ? gt.keypoint_names[k] : "";
+    counted[k] = name != "pelvis" && name != "thorax";
   }
   // the people each image holds, and its results best first
   std::map<int64_t, std::vector<const CocoKeypointAnnotation*>> people;
@@ -81,15 +93,15 @@ PckResult evaluate_pck(const CocoKeypointGt& gt, const std::vector<CocoKeypointR
     for (size_t p = 0; p < persons.size(); ++p) {
       const CocoKeypointAnnotation& a = *persons[p];
       double scale = std::max(a.bbox[2], a.bbox[3]);
-      if (options.torso) {
-        if (!labelled(a, left_shoulder) || !labelled(a, right_hip)) { ++out.skipped; continue; }
-        scale = std::hypot(a.keypoints[3 * left_shoulder] - a.keypoints[3 * right_hip],
-                           a.keypoints[3 * left_shoulder + 1] - a.keypoints[3 * right_hip + 1]);
+      if (end_a >= 0) {
+        if (!labelled(a, end_a) || !labelled(a, end_b)) { ++out.skipped; continue; }
+        scale = std::hypot(a.keypoints[3 * end_a] - a.keypoints[3 * end_b],
+                           a.keypoints[3 * end_a + 1] - a.keypoints[3 * end_b + 1]);
       }
       ++out.people;
       if (!match[p]) ++out.unmatched;
       for (int k = 0; k < K; ++k) {
-        if (!labelled(a, k)) continue;
+        if (!labelled(a, k) || !counted[k]) continue;
         ++out.keypoints;
         if (!match[p]) continue;
         const double d = distance(match[p]->keypoints, a, k);
@@ -102,6 +114,31 @@ PckResult evaluate_pck(const CocoKeypointGt& gt, const std::vector<CocoKeypointR
   out.pck = out.keypoints ? double(correct) / double(out.keypoints) : 0.0;
   out.mean_px_error = matched_keypoints ? error_sum / double(matched_keypoints) : 0.0;
   return out;
+}
+
+CocoKeypointGt load_mpii_gt(const std::string& json_path) {
+  const KeypointDataset data = load_mpii_json(json_path, "");
+  CocoKeypointGt gt;
+  gt.path = json_path;
+  gt.keypoint_names = data.meta.keypoint_names;
+  gt.num_keypoints = int(gt.keypoint_names.size());
+  gt.category_ids = {1};
+  for (const ImageRecord& image : data.images) gt.image_ids.push_back(image.id);
+  std::sort(gt.image_ids.begin(), gt.image_ids.end());
+  gt.image_ids.erase(std::unique(gt.image_ids.begin(), gt.image_ids.end()), gt.image_ids.end());
+  int64_t id = 0;
+  for (const PersonRecord& person : data.people) {
+    CocoKeypointAnnotation a;
+    a.id = ++id;
+    a.image_id = person.image_id;
+    a.category_id = 1;
+    a.keypoints.assign(person.keypoints.begin(), person.keypoints.end());
+    for (size_t i = 2; i < a.keypoints.size(); i += 3) a.num_keypoints += a.keypoints[i] > 0;
+    std::copy(person.bbox.begin(), person.bbox.end(), a.bbox.begin());
+    a.area = a.bbox[2] * a.bbox[3];
+    gt.annotations.push_back(std::move(a));
+  }
+  return gt;
 }
 
 }  // namespace sar

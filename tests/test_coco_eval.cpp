@@ -105,11 +105,23 @@ TEST_CASE("coco eval: bad ground truth, results and sigmas are refused by name")
             .rfind(res + ": not valid JSON", 0) == 0);
   CHECK(error_of([&] { evaluate_coco_keypoints(gt, {}); }) ==
         "evaluate_coco_keypoints: 17 sigmas for 1 keypoints of " + gt_path);
+  // A category's own "sigmas" are used where none are given.
+  const std::string names = "\"keypoints\": [\"nose\"]";
+  std::string with_sigmas = kTinyGt;
+  with_sigmas.replace(with_sigmas.find(names), names.size(), names + ", \"sigmas\": [0.1]");
+  const CocoKeypointGt gt_sigmas = load_coco_gt(write_file("gt_sigmas.json", with_sigmas));
+  CHECK(gt_sigmas.sigmas == std::vector<double>{0.1});
+  const auto tiny_results = load_coco_results(write_file("tiny_res2.json", kTinyResults), gt_sigmas);
+  CHECK(evaluate_coco_keypoints(gt_sigmas, tiny_results).stats == evaluate_coco_keypoints(gt, tiny_results, {0.1}).stats);
   const std::string no_area = write_file("bad_gt2.json", R"({"images": [{"id": 1}],
     "categories": [{"id": 1, "keypoints": ["nose"]}],
     "annotations": [{"id": 5, "image_id": 1, "category_id": 1, "keypoints": [1, 1, 2], "num_keypoints": 1,
                      "bbox": [0, 0, 2, 2]}]})");
-  CHECK(error_of([&] { load_coco_gt(no_area); }) == no_area + ": annotations[0] has no \"area\"");
+  // Read (CrowdPose has no area), refused where the OKS scale needs it.
+  const CocoKeypointGt gt_no_area = load_coco_gt(no_area);
+  CHECK(error_of([&] { evaluate_coco_keypoints(gt_no_area, {}, {0.1}); }) ==
+        no_area + ": annotations[0] has no \"area\", which the OKS scale needs; data sets without one (CrowdPose) "
+                  "are scored with the box scale");
 }
 
 SHARED_DATA_TEST_CASE("coco eval: agrees with pycocotools on every fixture") {
@@ -135,7 +147,7 @@ TEST_CASE("sar score: prints the COCO table and the JSON line") {
   CHECK(bad.exit_code == 1);
   CHECK(bad.output.find("17 sigmas for 1 keypoints") != std::string::npos);
   CHECK(run_sar("score --gt " + gt + " --results " + res + " --metric oks").output.find(
-            "--metric: expected coco or pck, got 'oks'") != std::string::npos);
+            "--metric: expected coco, crowdpose, wholebody, pck or pckh, got 'oks'") != std::string::npos);
   // PCK with the box scale (max(80, 62.5) = 80): the detection 10 px away is within 0.2 x 80
   const CliResult pck = run_sar("score --gt " + gt + " --results " + res + " --metric pck --norm bbox --json");
   REQUIRE_MESSAGE(pck.exit_code == 0, pck.output);

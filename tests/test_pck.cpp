@@ -1,5 +1,13 @@
-// PCK@alpha and the mean pixel error: hand-computed cases, matching, scales, refusals.
+// PCK@alpha, PCKh and the mean pixel error: hand-computed cases, matching, scales, refusals,
+// MPII's json as ground truth, and `sar score --metric pckh`.
+#include <unistd.h>
+
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
 
 #include "eval/pck.h"
 #include "tests/test_util.h"
@@ -80,4 +88,89 @@ TEST_CASE("pck: torso needs the names, and says so") {
   CHECK_THROWS_WITH_AS(evaluate_pck(gt, {}), doctest::Contains("gt.json: PCK with the torso scale needs a keypoint named "
                                                                "'left_shoulder'"),
                        Error);
+}
+
+namespace {
+
+// Keypoints: upper_neck, head_top, pelvis, right_wrist (MPII's names).
+CocoKeypointGt two_heads() {
+  CocoKeypointGt gt;
+  gt.path = "mpii_like.json";
+  gt.num_keypoints = 4;
+  gt.keypoint_names = {"upper_neck", "head_top", "pelvis", "right_wrist"};
+  gt.image_ids = {1, 2};
+  gt.category_ids = {1};
+  gt.annotations = {person(1, {0, 0, 2, 0, 40, 2, 0, 100, 2, 30, 50, 2}, {0, 0, 60, 120}),  // head segment 40
+                    person(2, {0, 0, 2, 0, 0, 0, 5, 5, 2, 9, 9, 2}, {0, 0, 20, 20})};       // no head_top
+  return gt;
+}
+
+}  // namespace
+
+TEST_CASE("pckh: the head segment scale, hand-computed") {
+  const CocoKeypointGt gt = two_heads();
+  // person 1: upper_neck 0 px off, head_top 25 px off, pelvis 100 px off (not counted, as MPII's
+  // total), right_wrist 20 px off. PCKh@0.5: threshold 0.5 x 40 = 20: 0 and 20 in, 25 out.
+  const std::vector<CocoKeypointResult> results = {result(1, {0, 0, 1, 15, 60, 1, 100, 100, 1, 30, 70, 1}, 1),
+                                                   result(2, {0, 0, 1, 0, 0, 1, 5, 5, 1, 9, 9, 1}, 1)};
+  PckOptions options;
+  options.head = true;
+  options.alpha = 0.5;
+  PckResult r = evaluate_pck(gt, results, options);
+  CHECK(r.people == 1);
+  CHECK(r.skipped == 1);  // person 2 has no head_top
+  CHECK(r.keypoints == 3);
+  CHECK(r.pck == doctest::Approx(2.0 / 3.0));
+  CHECK(r.mean_px_error == doctest::Approx(15.0));  // (0 + 25 + 20) / 3
+  options.alpha = 0.1;  // threshold 4: only the upper neck
+  CHECK(evaluate_pck(gt, results, options).pck == doctest::Approx(1.0 / 3.0));
+  CHECK(evaluate_pck(gt, {}, options).pck == 0.0);
+
+  CocoKeypointGt unnamed = gt;
+  unnamed.keypoint_names = {"neck", "head", "pelvis", "right_wrist"};
+  CHECK_THROWS_WITH_AS(evaluate_pck(unnamed, results, options),
+                       doctest::Contains("PCK with the head scale needs a keypoint named 'upper_neck'"), Error);
+}
+
+SHARED_DATA_TEST_CASE("pckh: mmpose's MPII json as ground truth, and sar score --metric pckh") {
+  const std::string mpii = *test::shared_data_dir() + "/mmpose_fixtures/mpii/test_mpii.json";
+  const CocoKeypointGt gt = load_mpii_gt(mpii);
+  REQUIRE(gt.num_keypoints == 16);
+  REQUIRE(gt.annotations.size() == 5);
+  CHECK(gt.keypoint_names[9] == "head_top");
+  // Every person exactly: PCKh 1 over the labelled joints but pelvis and thorax.
+  std::vector<CocoKeypointResult> perfect;
+  int64_t labelled = 0;
+  for (const CocoKeypointAnnotation& a : gt.annotations) {
+    perfect.push_back(result(a.image_id, a.keypoints, 1));
+    for (int k = 0; k < 16; ++k) labelled += k != 6 && k != 7 && a.keypoints[3 * k + 2] > 0;
+  }
+  PckOptions options;
+  options.head = true;
+  options.alpha = 0.5;
+  const PckResult r = evaluate_pck(gt, perfect, options);
+  CHECK(r.pck == 1.0);
+  CHECK(r.keypoints == labelled);
+  CHECK(r.mean_px_error == 0.0);
+
+  // The same through the command line, the results moved 1 px right: still all within.
+  nlohmann::json shifted = nlohmann::json::array();
+  for (const CocoKeypointResult& p : perfect) {
+    std::vector<double> k = p.keypoints;
+    for (size_t i = 0; i < k.size(); i += 3) k[i] += 1;
+    shifted.push_back({{"image_id", p.image_id}, {"category_id", 1}, {"keypoints", k}, {"score", 1}});
+  }
+  const std::string res = "/tmp/sar_pckh_" + std::to_string(::getpid()) + ".json";
+  std::ofstream(res) << shifted.dump();
+  const char* bin = std::getenv("SAR_BIN");
+  const std::string cmd = std::string(bin ? bin : "build/sar") + " score --gt " + mpii + " --results " + res +
+                          " --metric pckh --json 2>&1";
+  FILE* pipe = popen(cmd.c_str(), "r");
+  REQUIRE(pipe);
+  std::string out;
+  char buf[512];
+  while (size_t n = std::fread(buf, 1, sizeof buf, pipe)) out.append(buf, n);
+  REQUIRE_MESSAGE(pclose(pipe) == 0, out);
+  CHECK(out.find("PCKh@0.5 (head): 1.0000") != std::string::npos);
+  CHECK(out.find("{\"PCKh\": 1, \"mean_px_error\": 1}") != std::string::npos);
 }

@@ -1,77 +1,139 @@
-// score_command.cpp: see score_command.h. The COCO table is pycocotools' summarize() output, so
-// a run reads the same as the Python evaluation; --json adds the numbers for scripts.
+// score_command.cpp: see score_command.h. The COCO tables are the Python tools' summarize()
+// output, so a run reads the same as the Python evaluation; --json adds the numbers for scripts.
 #include "train/score_command.h"
 
+#include <array>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/error.h"
 #include "eval/coco_eval.h"
 #include "eval/pck.h"
+#include "eval/wholebody_eval.h"
 
 namespace sar {
 
 namespace {
 
-void print_coco(const CocoKeypointGt& gt, const std::vector<CocoKeypointResult>& results, bool as_json) {
-  const CocoSummary summary = evaluate_coco_keypoints(gt, results);
-  std::fputs(format_coco_summary(summary).c_str(), stdout);
-  if (!as_json) return;
-  // %.17g: the numbers read back exactly, so scripts can compare them with pycocotools'.
-  for (size_t i = 0; i < summary.stats.size(); ++i)
-    std::printf("%s\"%s\": %.17g", i ? ", " : "{", CocoSummary::kNames[i], summary.stats[i]);
+// One JSON object on one line; %.17g: the numbers read back exactly, so scripts can compare them
+// with the Python tools'.
+void print_json(const std::vector<std::pair<std::string, double>>& numbers) {
+  for (size_t i = 0; i < numbers.size(); ++i)
+    std::printf("%s\"%s\": %.17g", i ? ", " : "{", numbers[i].first.c_str(), numbers[i].second);
   std::printf("}\n");
+}
+
+template <size_t N>
+std::vector<std::pair<std::string, double>> named(const std::array<double, N>& stats,
+                                                  const std::array<const char*, N>& names,
+                                                  const std::string& prefix = "") {
+  std::vector<std::pair<std::string, double>> out;
+  for (size_t i = 0; i < N; ++i) out.emplace_back(prefix + names[i], stats[i]);
+  return out;
 }
 
 void print_pck(const CocoKeypointGt& gt, const std::vector<CocoKeypointResult>& results, const PckOptions& options,
                bool as_json) {
   const PckResult r = evaluate_pck(gt, results, options);
-  std::printf("PCK@%g (%s): %.4f over %lld keypoints of %lld people (%lld unmatched, %lld without a scale)\n",
-              options.alpha, options.torso ? "torso" : "bbox", r.pck, (long long)r.keypoints, (long long)r.people,
-              (long long)r.unmatched, (long long)r.skipped);
+  const char* name = options.head ? "PCKh" : "PCK";
+  std::printf("%s@%g (%s): %.4f over %lld keypoints of %lld people (%lld unmatched, %lld without a scale)\n", name,
+              options.alpha, options.head ? "head" : options.torso ? "torso" : "bbox", r.pck, (long long)r.keypoints,
+              (long long)r.people, (long long)r.unmatched, (long long)r.skipped);
   std::printf("mean pixel error: %.3f px\n", r.mean_px_error);
-  if (as_json) std::printf("{\"PCK\": %.17g, \"mean_px_error\": %.17g}\n", r.pck, r.mean_px_error);
+  if (as_json) print_json({{name, r.pck}, {"mean_px_error", r.mean_px_error}});
+}
+
+// mmpose's MPII json is an array; COCO-style ground truth is an object.
+bool is_json_array(const std::string& path) {
+  std::ifstream in(path);
+  SAR_CHECK(in, path, ": cannot open the ground truth");
+  char c = 0;
+  while (in >> c && std::isspace(static_cast<unsigned char>(c))) {
+  }
+  return c == '[';
 }
 
 }  // namespace
 
 int score_main(int argc, char** argv) {
   const char* usage =
-      "usage: sar score --gt GT.json --results RES.json --metric coco [--json]\n"
+      "usage: sar score --gt GT.json --results RES.json --metric coco|crowdpose|wholebody [--json]\n"
       "       sar score --gt GT.json --results RES.json --metric pck [--alpha 0.2] [--norm torso|bbox] [--json]\n"
+      "       sar score --gt GT.json --results RES.json --metric pckh [--alpha 0.5] [--json]\n"
       "\n"
       "  Scores COCO-format keypoint results (a json array of {image_id, category_id, keypoints,\n"
-      "  score}) against COCO-format ground truth.\n"
-      "  coco: as pycocotools' COCOeval 'keypoints' does: OKS with COCO's 17 sigmas, maxDets 20, the\n"
-      "  10 AP/AR numbers (-1 where undefined); --json: one JSON object with keys AP, AP50, AP75,\n"
-      "  APm, APl, AR, AR50, AR75, ARm, ARl on the last line.\n"
+      "  score}) against COCO-format ground truth. --json prints one JSON object on the last line.\n"
+      "  coco: as pycocotools' COCOeval 'keypoints' does: OKS with the category's \"sigmas\" (else COCO's\n"
+      "  17), maxDets 20, the 10 AP/AR numbers (-1 where undefined); keys AP, AP50, AP75, APm, APl, AR,\n"
+      "  AR50, AR75, ARm, ARl.\n"
+      "  crowdpose: as CrowdPose's tools (xtcocotools 'keypoints_crowd', use_area=False) do: 14 sigmas,\n"
+      "  OKS scaled by 0.53 x box area, AP/AR over all images, AP of the crowdIndex classes easy (< 0.2),\n"
+      "  medium (< 0.8) and hard, rounded to 4 decimals as the tools do; keys AP, AP50, AP75, AR, AR50,\n"
+      "  AR75, APeasy, APmedium, APhard.\n"
+      "  wholebody: COCO-WholeBody's official evaluation: results carry keypoints, foot_kpts, face_kpts,\n"
+      "  lefthand_kpts, righthand_kpts and optional <part>_score; the 10 numbers of each part with its\n"
+      "  sigmas; keys <part>_<number> for the parts body, foot, face, lefthand, righthand, wholebody\n"
+      "  (body_AP, ..., wholebody_ARl).\n"
       "  pck: the share of labelled keypoints within alpha x scale of the truth (scale: the torso,\n"
       "  left shoulder to right hip, or the box's larger side), and the mean pixel error (eval/pck.h);\n"
-      "  --json: keys PCK, mean_px_error.\n";
+      "  keys PCK, mean_px_error.\n"
+      "  pckh: PCKh (MPII): the scale is the head segment, upper_neck to head_top; pelvis and thorax\n"
+      "  are not counted, as in MPII's total. GT.json may also be mmpose's MPII json. Keys PCKh,\n"
+      "  mean_px_error.\n"
+      "  Empty results score 0.\n";
   std::string gt_path, results_path, metric, norm = "torso";
   PckOptions pck;
-  bool as_json = false;
+  bool alpha_given = false, as_json = false;
   for (int i = 0; i < argc; ++i) {
     const std::string arg = argv[i];
     const bool has_value = i + 1 < argc;
     if (arg == "--gt" && has_value) gt_path = argv[++i];
     else if (arg == "--results" && has_value) results_path = argv[++i];
     else if (arg == "--metric" && has_value) metric = argv[++i];
-    else if (arg == "--alpha" && has_value) pck.alpha = std::atof(argv[++i]);
+    else if (arg == "--alpha" && has_value) pck.alpha = std::atof(argv[++i]), alpha_given = true;
     else if (arg == "--norm" && has_value) norm = argv[++i];
     else if (arg == "--json") as_json = true;
     else if (arg == "--help" || arg == "-h") { std::fputs(usage, stdout); return 0; }
     else SAR_THROW("sar score: unknown option or missing value '", arg, "'; see sar score --help");
   }
   SAR_CHECK(!gt_path.empty() && !results_path.empty(), "sar score: --gt and --results are required; see sar score --help");
-  SAR_CHECK(metric == "coco" || metric == "pck", "sar score --metric: expected coco or pck, got '", metric, "'");
+  SAR_CHECK(metric == "coco" || metric == "crowdpose" || metric == "wholebody" || metric == "pck" || metric == "pckh",
+            "sar score --metric: expected coco, crowdpose, wholebody, pck or pckh, got '", metric, "'");
   SAR_CHECK(norm == "torso" || norm == "bbox", "sar score --norm: expected torso or bbox, got '", norm, "'");
   pck.torso = norm == "torso";
-  const CocoKeypointGt gt = load_coco_gt(gt_path);
+
+  if (metric == "wholebody") {
+    const WholeBodySummary summary = evaluate_wholebody(load_wholebody_eval_data(gt_path, results_path));
+    std::fputs(format_wholebody_summary(summary).c_str(), stdout);
+    if (!as_json) return 0;
+    std::vector<std::pair<std::string, double>> numbers;
+    for (size_t p = 0; p < summary.parts.size(); ++p)
+      for (auto& n : named(summary.parts[p].stats, CocoSummary::kNames, std::string(WholeBodySummary::kPartNames[p]) + "_"))
+        numbers.push_back(n);
+    print_json(numbers);
+    return 0;
+  }
+  const bool mpii = metric == "pckh" && is_json_array(gt_path);
+  const CocoKeypointGt gt = mpii ? load_mpii_gt(gt_path) : load_coco_gt(gt_path);
   const std::vector<CocoKeypointResult> results = load_coco_results(results_path, gt);
-  if (metric == "coco") print_coco(gt, results, as_json);
-  else print_pck(gt, results, pck, as_json);
+  if (metric == "coco") {
+    const CocoSummary summary = evaluate_coco_keypoints(gt, results);
+    std::fputs(format_coco_summary(summary).c_str(), stdout);
+    if (as_json) print_json(named(summary.stats, CocoSummary::kNames));
+  } else if (metric == "crowdpose") {
+    const CrowdPoseSummary summary = evaluate_crowdpose(gt, results);
+    std::fputs(format_crowdpose_summary(summary).c_str(), stdout);
+    if (as_json) print_json(named(summary.stats, CrowdPoseSummary::kNames));
+  } else {
+    pck.head = metric == "pckh";
+    if (pck.head && !alpha_given) pck.alpha = 0.5;
+    print_pck(gt, results, pck, as_json);
+  }
   return 0;
 }
 

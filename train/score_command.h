@@ -1,5 +1,5 @@
 // score_command.h: `sar score`: a results file scored against its ground truth.
-//   sar score --gt GT.json --results RES.json --metric coco [--json]
+//   sar score --gt GT.json --results RES.json --metric coco|crowdpose|wholebody|pck|pckh [--json]
 #pragma once
 
 namespace sar {
