@@ -2,6 +2,7 @@
 // (configs/*.json) with `--set key=value` overrides, and the objects built from it.
 //
 //   {
+//     "description": "what this config is for (free text, kept with the rest)",
 //     "seed": 0,
 //     "model": {"backbone": "resnet18", "deconv_layers": 3, "deconv_channels": 128, "head": "sar",
 //               "input": [128, 96], "sar_heatmap": true, "pretrained": ""},
@@ -19,10 +20,15 @@
 //   it changes. An unknown key is an error naming the file and the key path, e.g.
 //   "configs/x.json: train.lr_rate is not a config key (train has: epochs, batch_size, ...)".
 // - A value of the wrong JSON type is an error naming the file, the key and both types;
-//   numbers are checked for range where a range exists (batch_size >= 1, lr > 0, ...).
+//   numbers are checked for range where a range exists (batch_size >= 1, lr > 0, ...), names
+//   against their lists (model.backbone from backbone_names(), train.optimizer adam | sgd, ...),
+//   and model.input's sides must be multiples of 32 (every backbone's stride; other sizes give
+//   feature maps that are not input / stride). An integer key also takes an integral number (1e4).
 // - `--set a.b.c=value` (apply_override) sets one key before the file's values are checked:
 //   value is parsed as JSON when it parses (1e-3, true, [128,96], "x"), else taken as a string
-//   (--set data.root=/data/coco). The key must exist in the defaults.
+//   (--set data.root=/data/coco); a string key always takes the text as it is unless it is a
+//   quoted JSON string. The key must exist in the defaults (a leaf, not a section), and the
+//   value's type and range are checked at once, so the message names the --set.
 // - to_json() writes every key (defaults included), so the config copied into a run folder or a
 //   checkpoint is complete and reads back to an equal RunConfig.
 // - Relative data paths (ann, images, dets) are relative to data.root when it is set, else to
@@ -97,6 +103,7 @@ struct EvalConfig {
 };
 
 struct RunConfig {
+  std::string description;            // free text for the reader; no effect on the run
   uint64_t seed = 0;
   ModelConfig model;                  // "model": backbone, deconv_layers, deconv_channels, head,
                                       //   "input": [h, w], sar_heatmap; keypoints come from the data set
@@ -127,13 +134,15 @@ enum class Split { Train, Val };
 std::shared_ptr<SampleSource> open_split(const RunConfig& config, Split split);
 
 // The model for a data set with `num_keypoints` keypoints (model.input sets head_config's size).
+// HRNet backbones get deconv_layers 0 whatever the config says (they end at stride 4), as `sar info`.
 ModelConfig model_config(const RunConfig& config, int num_keypoints);
 
 // The crop pipeline for `split`: data.augment for training, no augmentation for val; input size
 // from model.input; map size = input / stride; heatmaps when the head asks for them.
 TopdownConfig crop_config(const RunConfig& config, Split split, int feature_stride, bool with_heatmaps);
 
-// The path a data file of the config names, resolved against data.root.
+// The path a data file of the config names, resolved against data.root (datasets' image_file:
+// an absolute path, or any path while data.root is empty, stays as it is).
 std::string data_path(const RunConfig& config, const std::string& path);
 
 }  // namespace sar
