@@ -11,6 +11,13 @@ const char* device_name(Device d) { return d == Device::CPU ? "cpu" : "cuda"; }
 
 bool built_with_cuda() { return SAR_WITH_CUDA != 0; }
 
+namespace {
+bool deterministic_flag = false;
+}  // namespace
+
+void set_deterministic_algorithms(bool on) { deterministic_flag = on; }
+bool deterministic_algorithms() { return deterministic_flag; }
+
 #if SAR_WITH_CUDA
 int cuda_device_count() { return cuda::device_count(); }
 std::string cuda_unavailable_reason() { return cuda::unavailable_reason(); }

@@ -21,6 +21,14 @@ std::string cuda_device_description();  // "NVIDIA H100 80GB HBM3 (sm_90, 79.1 G
 // *choice (when given) receives one line saying which and why. "cuda" without a device throws.
 Device resolve_device(const std::string& spec, std::string* choice = nullptr);
 
+// Deterministic algorithms (sar train --deterministic): cuDNN convolutions choose only
+// algorithms whose sums do not depend on thread scheduling. Set before the first convolution
+// (choices are cached per geometry). CPU kernels are deterministic for a given thread count
+// either way; the CUDA backward of upsample and gather adds with atomics (order varies), which
+// this does not change.
+void set_deterministic_algorithms(bool on);
+bool deterministic_algorithms();
+
 // Waits until all queued work on the device is done (a no-op for the CPU): for timing.
 void device_synchronize(Device d);
 

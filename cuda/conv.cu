@@ -21,6 +21,7 @@
 #include <map>
 #include <mutex>
 
+#include "core/device.h"
 #include "cuda/cuda_check.h"
 #include "cuda/device_api.h"
 #include "cuda/kernels_cuda.h"
@@ -78,18 +79,21 @@ cudnnTensorDescriptor_t tensor_desc(int64_t n, int64_t c, int64_t h, int64_t w) 
   return d;
 }
 
-// The first algorithm in cuDNN's heuristic ranking that works, runs in plain float math and
-// fits kMaxWorkspaceBytes. Perf is the Fwd, BwdData or BwdFilter AlgoPerf struct.
+// The first algorithm in cuDNN's heuristic ranking that works, runs in plain float math, fits
+// kMaxWorkspaceBytes and, under set_deterministic_algorithms (core/device.h), is deterministic.
+// Perf is the Fwd, BwdData or BwdFilter AlgoPerf struct.
 template <typename Perf>
 auto best_algo(const Perf* perf, int count, const char* direction) {
   for (int i = 0; i < count; ++i) {
     const bool tensor_cores =
         perf[i].mathType == CUDNN_TENSOR_OP_MATH || perf[i].mathType == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION;
-    if (perf[i].status == CUDNN_STATUS_SUCCESS && !tensor_cores && perf[i].memory <= kMaxWorkspaceBytes)
+    const bool allowed = !deterministic_algorithms() || perf[i].determinism == CUDNN_DETERMINISTIC;
+    if (perf[i].status == CUDNN_STATUS_SUCCESS && !tensor_cores && allowed && perf[i].memory <= kMaxWorkspaceBytes)
       return perf[i].algo;
   }
-  SAR_THROW("conv (cuDNN): no ", direction, " algorithm for this geometry runs in float math within ",
-            kMaxWorkspaceBytes >> 20, " MiB of workspace");
+  SAR_THROW("conv (cuDNN): no ", direction, " algorithm for this geometry runs in float math",
+            deterministic_algorithms() ? ", deterministically," : "", " within ", kMaxWorkspaceBytes >> 20,
+            " MiB of workspace");
 }
 
 // Builds (once per geometry) the descriptors, picks the three algorithms and grows the

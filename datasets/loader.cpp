@@ -56,10 +56,12 @@ void Loader::stop_workers() {
   workers_.clear();
 }
 
-void Loader::start_epoch(int64_t epoch) {
+void Loader::start_epoch(int64_t epoch, size_t first_batch) {
   const uint64_t n = source_->size();
   SAR_CHECK(epoch >= 0 && uint64_t(epoch) < kMaxCounter / n, "Loader::start_epoch: epoch must be in [0, 2^40 / ", n,
             "), got ", epoch);
+  SAR_CHECK(first_batch <= batches_per_epoch(), "Loader::start_epoch: first_batch ", first_batch, " is past the ",
+            batches_per_epoch(), " batches of an epoch");
   stop_workers();
   epoch_ = epoch;
   order_.resize(n);
@@ -76,7 +78,7 @@ void Loader::start_epoch(int64_t epoch) {
   }
   stop_ = false;
   failed_ = false;
-  next_job_ = next_out_ = 0;
+  next_job_ = next_out_ = first_batch;
   done_.clear();
   failure_ = nullptr;
   for (int w = 0; w < config_.workers; ++w) workers_.emplace_back([this] { work(); });

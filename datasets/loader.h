@@ -109,9 +109,11 @@ class Loader {
   Loader(const Loader&) = delete;
   Loader& operator=(const Loader&) = delete;
 
-  // Starts epoch `epoch` (>= 0; any epoch, in any order, again and again): the workers begin
+  // Starts epoch `epoch` (>= 0; any epoch, in any order, again and again) at batch
+  // `first_batch` (a resumed run skips the batches it already trained on, without building
+  // them: each batch is a function of (seed, epoch, position) alone): the workers begin
   // prefetching it. An epoch still running is abandoned first.
-  void start_epoch(int64_t epoch);
+  void start_epoch(int64_t epoch, size_t first_batch = 0);
   // The next batch of the current epoch, or false when the epoch is over. Re-throws an
   // exception from the worker that built this batch (and again on every later call until
   // start_epoch). Throws sar::Error when no epoch was started.

@@ -157,6 +157,23 @@ TEST_CASE("loader: each epoch is a permutation, a different one every epoch; no 
   CHECK(all_indices(epoch_batches(in_order, 5)) == identity);
 }
 
+TEST_CASE("loader: an epoch started at a later batch gives that batch and the rest unchanged (resume)") {
+  auto source = synthetic_source(10);
+  Loader loader(source, small_config(2));
+  const std::vector<Batch> full = epoch_batches(loader, 1);
+  REQUIRE(full.size() == 2);
+  loader.start_epoch(1, 1);
+  Batch batch;
+  REQUIRE(loader.next(&batch));
+  CHECK(batch.indices == full[1].indices);
+  CHECK(same_values(batch.images, full[1].images));
+  CHECK(same_values(batch.targets.xy, full[1].targets.xy));
+  CHECK_FALSE(loader.next(&batch));
+  loader.start_epoch(1, 2);  // past the last batch: an empty epoch
+  CHECK_FALSE(loader.next(&batch));
+  CHECK_THROWS_WITH(loader.start_epoch(1, 3), doctest::Contains("past the 2 batches"));
+}
+
 TEST_CASE("loader: drop_last drops the incomplete batch, otherwise it comes last") {
   auto source = synthetic_source(10);
   LoaderConfig config = small_config(2);

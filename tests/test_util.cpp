@@ -1,6 +1,8 @@
 #include "tests/test_util.h"
 
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
@@ -45,6 +47,25 @@ double max_abs_diff(const Tensor& a, const Tensor& b) {
   double worst = 0;
   for (size_t i = 0; i < va.size(); ++i) worst = std::fmax(worst, std::fabs(va[i] - vb[i]));
   return worst;
+}
+
+CliResult run_sar(const std::string& args) {
+  const char* bin = std::getenv("SAR_BIN");
+  const std::string cmd = std::string(bin ? bin : "build/sar") + " " + args + " 2>&1";
+  FILE* pipe = popen(cmd.c_str(), "r");
+  REQUIRE_MESSAGE(pipe, "cannot run ", cmd);
+  CliResult r{0, ""};
+  char buf[512];
+  while (size_t n = std::fread(buf, 1, sizeof buf, pipe)) r.output.append(buf, n);
+  const int status = pclose(pipe);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+std::string temp_dir(const std::string& name) {
+  const std::string dir = "/tmp/sar_test_" + name + "_" + std::to_string(::getpid());
+  REQUIRE(std::system(("rm -rf " + dir + " && mkdir -p " + dir).c_str()) == 0);
+  return dir;
 }
 
 }  // namespace sar::test

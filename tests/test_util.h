@@ -29,6 +29,17 @@ Tensor uniform(const Shape& shape, double lo, double hi, uint64_t seed, DType dt
 // Max |a - b| over all elements (shapes must match).
 double max_abs_diff(const Tensor& a, const Tensor& b);
 
+// The `sar` binary run as a user runs it: found through $SAR_BIN (make test sets it) or at
+// build/sar; stdout and stderr together, and the exit code. A missing binary fails the test.
+struct CliResult {
+  int exit_code;
+  std::string output;
+};
+CliResult run_sar(const std::string& args);
+
+// A fresh, empty folder under /tmp for one test (named after the test and the process).
+std::string temp_dir(const std::string& name);
+
 }  // namespace sar::test
 
 #define CUDA_TEST_CASE(name) TEST_CASE(name * doctest::test_suite("cuda") * doctest::skip(!::sar::test::cuda_ready()))

@@ -1,5 +1,7 @@
 // main.cpp: the `sar` command line. Library code throws sar::Error; this is the one place
 // that turns it into a message on stderr and a non-zero exit.
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <cstdio>
@@ -21,6 +23,7 @@
 #include "train/bench_model.h"
 #include "train/bench_sar.h"
 #include "train/data_commands.h"
+#include "train/run_commands.h"
 #include "train/score_command.h"
 #if SAR_WITH_CUDA
 #include "cuda/device_api.h"
@@ -32,6 +35,10 @@ const char* kUsage =
     "usage: sar <command> [options]\n"
     "\n"
     "commands:\n"
+    "  train --config C --out RUN      trains a model from a config (see sar train --help); --resume RUN\n"
+    "  eval --checkpoint CK --out RES  a trained model over the val split, scored with the data set's metric\n"
+    "  infer --checkpoint CK --image IMG --out OUT.png [--maps]\n"
+    "                                  one person's skeleton (and confidence maps) drawn on an image\n"
     "  info [--device auto|cpu|cuda]   build configuration, libraries and the device chosen\n"
     "  info --weights FILE             the tensors of a safetensors file: name, dtype, shape, bytes\n"
     "  info --model NAME [--head H]    parameters and multiply-adds of a model (see sar info --help)\n"
@@ -46,7 +53,7 @@ const char* kUsage =
     "                                  COCO keypoint AP/AR of a results file, as pycocotools gives it\n"
     "  help                            this text\n"
     "\n"
-    "Training and evaluation arrive with later issues (see README.md).\n";
+    "Every command takes --help. The main job: make demo (README.md).\n";
 
 // Lists a safetensors file's tensors and their total; a bad file is refused by the reader.
 int print_weights(const std::string& path) {
@@ -193,9 +200,21 @@ int cmd_info(int argc, char** argv) {
   return 0;
 }
 
+// libgomp reads OMP_WAIT_POLICY once, when it loads (before main). Its default lets a thread
+// that waits at the end of a parallel region spin; when a loader worker or another process holds
+// the other core, that spinning steals it, and a ResNet-18 training step on 2 loaded cores ran
+// 10x slower (8.9 s instead of 0.88 s, docs/BENCHMARKS.md). Unless the user chose a policy, the
+// program runs itself again with PASSIVE: waiting threads sleep.
+void prefer_passive_omp_wait(char** argv) {
+  if (std::getenv("OMP_WAIT_POLICY")) return;
+  ::setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+  ::execv("/proc/self/exe", argv);  // returns only when it fails: then run on with the default
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  prefer_passive_omp_wait(argv);
   try {
     if (argc < 2 || !std::strcmp(argv[1], "help") || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
       std::fputs(kUsage, stdout);
@@ -210,6 +229,9 @@ int main(int argc, char** argv) {
     if (cmd == "bench") SAR_THROW("sar bench: expected a benchmark name: layers, sar, model or data");
     if (cmd == "data") return sar::data_main(argc - 2, argv + 2);
     if (cmd == "score") return sar::score_main(argc - 2, argv + 2);
+    if (cmd == "train") return sar::train_main(argc - 2, argv + 2);
+    if (cmd == "eval") return sar::eval_main(argc - 2, argv + 2);
+    if (cmd == "infer") return sar::infer_main(argc - 2, argv + 2);
     std::fprintf(stderr, "sar: unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
     return 2;
   } catch (const sar::Error& e) {

@@ -1,0 +1,44 @@
+// command_setup.cpp: see command_setup.h.
+#include "train/command_setup.h"
+
+#include <map>
+
+#include "core/error.h"
+#include "core/safetensors.h"
+#include "train/train_checkpoint.h"
+
+namespace sar {
+
+RunConfig command_config(const std::string& command, const std::string& config_path,
+                         const std::string& checkpoint_path, const std::vector<std::string>& overrides) {
+  if (!config_path.empty()) return load_run_config(config_path, overrides);
+  SAR_CHECK(!checkpoint_path.empty(), command, ": --config or --checkpoint is required; see ", command, " --help");
+  const std::map<std::string, std::string>& metadata = read_safetensors_index(checkpoint_path).metadata;
+  auto it = metadata.find("config");
+  SAR_CHECK(it != metadata.end(), command, ": ", checkpoint_path,
+            " carries no config (a converted or foreign weights file): give --config");
+  nlohmann::json json;
+  try {
+    json = nlohmann::json::parse(it->second);
+  } catch (const nlohmann::json::exception& e) {
+    SAR_THROW(checkpoint_path, ": its metadata 'config' is not JSON: ", e.what());
+  }
+  for (const std::string& o : overrides) apply_override(&json, o);
+  return run_config_from_json(json, checkpoint_path + " (metadata 'config')");
+}
+
+std::unique_ptr<PoseModel> trained_model(const RunConfig& config, int num_keypoints, const std::string& checkpoint,
+                                         Device device) {
+  Generator gen(config.seed);
+  auto model = std::make_unique<PoseModel>(model_config(config, num_keypoints), gen);
+  try {
+    model->load_state(checkpoint_model_state(checkpoint));
+  } catch (const Error& e) {
+    SAR_THROW(checkpoint, ": does not fit the config's model: ", e.message());
+  }
+  model->to(device);
+  model->eval();
+  return model;
+}
+
+}  // namespace sar

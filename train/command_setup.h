@@ -1,0 +1,25 @@
+// command_setup.h: what `sar eval` and `sar infer` both do before predicting: find the run's
+// config (given, or the one a checkpoint carries) and build the trained model on a device.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "models/pose_model.h"
+#include "train/run_config.h"
+
+namespace sar {
+
+// The config of --config (with the overrides), or, without one, the config stored in the
+// checkpoint's metadata (training checkpoints and best.safetensors carry it). Throws naming the
+// command when neither exists.
+RunConfig command_config(const std::string& command, const std::string& config_path,
+                         const std::string& checkpoint_path, const std::vector<std::string>& overrides);
+
+// The model of `config` for `num_keypoints`, its weights from `checkpoint` (a training checkpoint
+// or a save_model file; strict: a mismatch is refused naming the tensor), on `device`, eval mode.
+std::unique_ptr<PoseModel> trained_model(const RunConfig& config, int num_keypoints, const std::string& checkpoint,
+                                         Device device);
+
+}  // namespace sar

@@ -1,0 +1,36 @@
+// csv_log.h: a run's metrics as a CSV file (one header line, one row per record, flushed at
+// once so a killed run keeps its log) and in memory (for the curve plots).
+//
+// Resuming: rows whose first column (the step) is past the checkpoint's step were written after
+// the checkpoint by the run that died; they are dropped, so the continued log reads as one run.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace sar {
+
+class CsvLog {
+ public:
+  // Creates `path` with `columns` as its header (first column: the step), or with
+  // keep_up_to_step >= 0 reads the existing file, keeps its rows with step <= keep_up_to_step
+  // and rewrites it. Throws naming the file when it cannot be written, or when the existing
+  // header differs from `columns`.
+  CsvLog(std::string path, std::vector<std::string> columns, int64_t keep_up_to_step = -1);
+
+  void append(const std::vector<double>& row);  // one value per column
+  // The values of a column over all rows (NaN where a row left it empty).
+  std::vector<double> column(const std::string& name) const;
+  const std::vector<std::vector<double>>& rows() const { return rows_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  void write_all() const;
+
+  std::string path_;
+  std::vector<std::string> columns_;
+  std::vector<std::vector<double>> rows_;
+};
+
+}  // namespace sar

@@ -1,0 +1,126 @@
+// infer_command.cpp: `sar infer` (train/run_commands.h): one person in one image, its predicted
+// skeleton drawn on the image, and with --maps the confidence map of every keypoint over the
+// crop (the paper's Figure 3).
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "datasets/draw.h"
+#include "datasets/image_io.h"
+#include "eval/inference.h"
+#include "eval/visualize.h"
+#include "train/arg_parser.h"
+#include "train/command_setup.h"
+#include "train/run_commands.h"
+
+namespace sar {
+
+namespace {
+
+const char* kInferUsage =
+    "usage: sar infer [--config FILE.json] --checkpoint CK.safetensors --image IMG [--bbox x,y,w,h]\n"
+    "                 --out OUT.png [--maps] [--no-flip] [--set key=value ...] [--device D] [--json]\n"
+    "\n"
+    "  Predicts the keypoints of the person in box x,y,w,h (image pixels; default: the whole\n"
+    "  image), draws the skeleton and each keypoint's score on the image into OUT.png and prints\n"
+    "  the keypoints (name, x, y, score).\n"
+    "  --maps   also writes OUT_maps.png: each keypoint's confidence map over the crop the\n"
+    "           network saw (SAR: the selector's c_t = sigmoid(s_t); heatmap heads: heatmaps)\n"
+    "  --json   one JSON object on the last line: {\"names\": [...], \"keypoints\": [[x, y, score], ...]}\n"
+    "  The checkpoint's config (or --config) names the data set, whose keypoints, skeleton and\n"
+    "  flip pairs are used.\n";
+
+std::string maps_path_for(const std::string& out) {
+  const size_t dot = out.rfind('.');
+  const size_t slash = out.rfind('/');
+  const bool has_ext = dot != std::string::npos && (slash == std::string::npos || dot > slash);
+  return (has_ext ? out.substr(0, dot) : out) + "_maps.png";
+}
+
+}  // namespace
+
+int infer_main(int argc, char** argv) {
+  std::string config_path, checkpoint, image_path, bbox_text, out, device_spec = "auto";
+  std::vector<std::string> overrides;
+  bool maps = false, flip = true, as_json = false;
+  ArgParser args("sar infer", kInferUsage);
+  args.value("--config", &config_path);
+  args.value("--checkpoint", &checkpoint);
+  args.value("--image", &image_path);
+  args.value("--bbox", &bbox_text);
+  args.value("--out", &out);
+  args.flag("--maps", &maps);
+  args.toggle("flip", &flip);
+  args.repeated("--set", &overrides);
+  args.value("--device", &device_spec);
+  args.flag("--json", &as_json);
+  if (!args.parse(argc, argv)) return 0;
+  args.require("--checkpoint");
+  args.require("--image");
+  args.require("--out");
+  if (args.given("--no-flip")) overrides.push_back("eval.flip=false");
+
+  const RunConfig config = command_config("sar infer", config_path, checkpoint, overrides);
+  const DatasetMeta meta = open_split(config, Split::Val)->meta();
+  const Image image = decode_image(image_path);
+  std::array<float, 4> box{0, 0, float(image.width), float(image.height)};
+  if (!bbox_text.empty()) {
+    char end = 0;
+    SAR_CHECK(std::sscanf(bbox_text.c_str(), "%f,%f,%f,%f%c", &box[0], &box[1], &box[2], &box[3], &end) == 4 &&
+                  box[2] > 0 && box[3] > 0,
+              "sar infer --bbox: expected x,y,w,h with w, h > 0, got '", bbox_text, "'");
+  }
+
+  KeypointDataset one;
+  one.meta = meta;
+  one.images.push_back(ImageRecord{1, image_path, image.width, image.height});
+  PersonRecord person;
+  person.image_path = image_path;
+  person.image_id = 1;
+  person.bbox = box;
+  person.keypoints.assign(size_t(3 * meta.num_keypoints()), 0.f);
+  person.image_width = image.width;
+  person.image_height = image.height;
+  one.people.push_back(person);
+  const KeypointSource source(std::move(one));
+
+  const Device device = resolve_device(device_spec);
+  auto model = trained_model(config, meta.num_keypoints(), checkpoint, device);
+  InferenceOptions options;
+  options.flip = config.eval.flip;
+  options.batch_size = 1;
+  options.workers = 1;
+  options.keep_maps = maps;
+  options.device = device;
+  const TopdownConfig crop = crop_config(config, Split::Val, model->feature_stride(), false);
+  const PersonPrediction p = predict_people(*model, source, crop, options).at(0);
+
+  Image canvas = image;
+  draw_pose(&canvas, p.keypoints, meta, 0.0, /*label_scores=*/true);
+  write_png(out, canvas);
+  std::printf("%-16s %9s %9s %7s\n", "keypoint", "x", "y", "score");
+  for (int k = 0; k < meta.num_keypoints(); ++k)
+    std::printf("%-16s %9.2f %9.2f %7.3f\n", meta.keypoint_names[size_t(k)].c_str(), p.keypoints[size_t(3 * k)],
+                p.keypoints[size_t(3 * k + 1)], p.keypoints[size_t(3 * k + 2)]);
+  std::printf("wrote %s", out.c_str());
+  if (maps) {
+    SAR_CHECK(p.maps.defined(), "sar infer --maps: the ", config.model.head, " head has no confidence maps");
+    const std::string maps_out = maps_path_for(out);
+    write_png(maps_out, confidence_grid(crop_to_image(p.crop.image.data(), crop.input_h, crop.input_w, crop), p.maps, meta, 5));
+    std::printf(" and %s", maps_out.c_str());
+  }
+  std::printf("\n");
+  if (as_json) {
+    std::printf("{\"names\": [");
+    for (int k = 0; k < meta.num_keypoints(); ++k) std::printf("%s\"%s\"", k ? ", " : "", meta.keypoint_names[size_t(k)].c_str());
+    std::printf("], \"keypoints\": [");
+    for (int k = 0; k < meta.num_keypoints(); ++k)
+      std::printf("%s[%.17g, %.17g, %.17g]", k ? ", " : "", p.keypoints[size_t(3 * k)], p.keypoints[size_t(3 * k + 1)],
+                  p.keypoints[size_t(3 * k + 2)]);
+    std::printf("]}\n");
+  }
+  return 0;
+}
+
+}  // namespace sar

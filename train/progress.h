@@ -1,0 +1,42 @@
+// progress.h: what a long run shows while it works. On a terminal, one line redrawn in place:
+//   epoch 3/8  [########............]  120/250  loss 0.1234  lr 1.00e-03  45.2 img/s  ETA 1:23
+// Elsewhere (a log file, CI), a plain line every `every` steps and at the end of each epoch,
+// so logs stay readable and short.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace sar {
+
+class ProgressLine {
+ public:
+  // tty: redraw in place (stderr is a terminal), else print every `every` steps; quiet: nothing.
+  ProgressLine(bool tty, int every, bool quiet = false) : tty_(tty), quiet_(quiet), every_(every < 1 ? 1 : every) {}
+
+  // Starts an epoch of `batches` batches (first = the batch a resumed run starts at).
+  void start_epoch(int epoch, int epochs, int64_t batches, int64_t first = 0);
+  // After batch `batch` (0-based) of the epoch: its loss, the lr used and the images it held.
+  void step(int64_t batch, double loss, double lr, int64_t images);
+  void end_epoch();  // finishes the line (tty) or prints the epoch's summary
+  // A message that must not be overwritten by the bar (evaluation results, checkpoints).
+  void message(const std::string& text);
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  void print(int64_t batch);
+
+  bool tty_, quiet_;
+  int every_;
+  int epoch_ = 0, epochs_ = 0;
+  int64_t batches_ = 0, first_ = 0, done_ = 0, images_ = 0;
+  double loss_ = 0, loss_sum_ = 0, lr_ = 0;
+  Clock::time_point start_;
+  bool line_open_ = false;
+};
+
+// "1:23", "1:02:03": a duration for people.
+std::string format_duration(double seconds);
+
+}  // namespace sar

@@ -1,0 +1,295 @@
+// trainer.cpp: see trainer.h.
+#include "train/trainer.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+
+#include "core/atomic_write.h"
+#include "core/error.h"
+#include "core/tape.h"
+#include "datasets/image_io.h"
+#include "models/checkpoint_io.h"
+#include "train/csv_log.h"
+#include "train/evaluate.h"
+#include "train/lr_schedule.h"
+#include "train/optimizer.h"
+#include "train/progress.h"
+#include "train/run_pngs.h"
+#include "train/train_checkpoint.h"
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace sar {
+
+namespace {
+
+int cpu_threads() {
+#ifdef _OPENMP
+  return omp_get_max_threads();
+#else
+  return 1;
+#endif
+}
+
+// Creates `dir` (and its parents) and proves it writable, so a bad --out fails before any work.
+void make_run_dir(const std::string& dir) {
+  SAR_CHECK(!dir.empty(), "sar train: --out RUN_DIR is required");
+  for (size_t i = 1; i <= dir.size(); ++i)
+    if (i == dir.size() || dir[i] == '/') {
+      const std::string part = dir.substr(0, i);
+      if (::mkdir(part.c_str(), 0755) != 0 && errno != EEXIST) SAR_THROW(part, ": cannot create the folder: ", std::strerror(errno));
+    }
+  const std::string probe = dir + "/.write_test";
+  write_file_atomically(probe, [](std::FILE* f) { return std::fputs("ok\n", f) >= 0; });
+  std::remove(probe.c_str());
+}
+
+void write_text(const std::string& path, const std::string& text) {
+  write_file_atomically(path, [&](std::FILE* f) { return std::fwrite(text.data(), 1, text.size(), f) == text.size(); });
+}
+
+OptimizerConfig optimizer_config(const TrainConfig& t) {
+  OptimizerConfig o;
+  o.name = t.optimizer;
+  o.lr = t.lr;
+  o.beta1 = t.beta1;
+  o.beta2 = t.beta2;
+  o.eps = t.eps;
+  o.momentum = t.momentum;
+  o.weight_decay = t.weight_decay;
+  return o;
+}
+
+LrScheduleConfig schedule_config(const TrainConfig& t) {
+  LrScheduleConfig s;
+  s.lr = t.lr;
+  s.kind = t.schedule;
+  s.milestones = t.milestones;
+  s.gamma = t.gamma;
+  s.epochs = t.epochs;
+  s.warmup_iters = t.warmup_iters;
+  s.warmup_factor = t.warmup_factor;
+  return s;
+}
+
+// Everything one run holds, built from the config in the order a reader expects.
+class Run {
+ public:
+  Run(const RunConfig& config, const TrainOptions& options);
+  TrainSummary train();
+
+ private:
+  void train_step(const Batch& batch, int epoch);
+  void evaluate_and_plot(int epoch);
+  void save_checkpoint();
+  void write_report(const TrainSummary& summary) const;
+  std::string path(const std::string& name) const { return options_.out_dir + "/" + name; }
+
+  RunConfig config_;
+  TrainOptions options_;
+  Device device_;
+  std::string config_json_;
+  std::shared_ptr<SampleSource> train_source_;
+  std::unique_ptr<PoseModel> model_;
+  std::unique_ptr<Optimizer> optimizer_;
+  LrScheduleConfig schedule_;
+  std::unique_ptr<Loader> loader_;
+  std::unique_ptr<Evaluator> evaluator_;
+  std::unique_ptr<CsvLog> train_log_, eval_log_;
+  ProgressLine progress_line_;
+  TrainProgress state_;
+  Evaluation last_eval_;
+  int64_t resumed_at_ = -1;  // the step the run resumed at (-1: a fresh run): logs keep rows up to it
+  double loss_ = 0, lr_ = 0;
+};
+
+Run::Run(const RunConfig& config, const TrainOptions& options)
+    : config_(config), options_(options), progress_line_(options.progress_tty, config.train.log_every, options.quiet) {
+  make_run_dir(options_.out_dir);
+  make_run_dir(path("checkpoints"));
+  device_ = resolve_device(options_.device);
+  set_deterministic_algorithms(options_.deterministic);
+  state_.threads = cpu_threads();
+
+  train_source_ = open_split(config_, Split::Train);
+  const DatasetMeta& meta = train_source_->meta();
+  Generator gen(config_.seed);
+  model_ = std::make_unique<PoseModel>(model_config(config_, meta.num_keypoints()), gen);
+  if (!config_.pretrained.empty()) {
+    const LoadReport report = load_model(config_.pretrained, *model_, /*allow_partial=*/true);
+    progress_line_.message(cat("pretrained: ", report.loaded.size(), " tensors loaded from ", config_.pretrained,
+                               report.complete() ? "" : "; not matched: " + report.describe()));
+  }
+  model_->to(device_);
+  optimizer_ = std::make_unique<Optimizer>(optimizer_config(config_.train), model_->named_parameters());
+  schedule_ = schedule_config(config_.train);
+  check_lr_schedule(schedule_);
+
+  const std::string last = path("checkpoints/last.safetensors");
+  if (options_.resume) {
+    SAR_CHECK(::access(last.c_str(), R_OK) == 0, options_.out_dir, ": nothing to resume: ", last, " does not exist");
+    const LoadedCheckpoint loaded = load_train_checkpoint(last, *model_, *optimizer_);
+    SAR_CHECK(!options_.deterministic || loaded.progress.threads == state_.threads, last,
+              ": written with ", loaded.progress.threads, " CPU threads, this run has ", state_.threads,
+              "; a deterministic resume needs the same (set OMP_NUM_THREADS=", loaded.progress.threads, ")");
+    state_ = loaded.progress;
+    resumed_at_ = state_.step;
+    state_.threads = cpu_threads();
+    progress_line_.message(cat("resuming ", options_.out_dir, " at step ", state_.step, " (epoch ", state_.epoch + 1,
+                               ", batch ", state_.batch, ")"));
+  }
+  config_json_ = run_config_to_json(config_).dump(2);
+  write_text(path("config.json"), config_json_ + "\n");
+
+  LoaderConfig lc;
+  lc.batch_size = config_.train.batch_size;
+  lc.workers = config_.data.workers;
+  lc.skip_bad = config_.data.skip_bad;
+  lc.seed = config_.seed;
+  lc.device = device_;
+  lc.crop = crop_config(config_, Split::Train, model_->feature_stride(), model_->head().needs_heatmaps());
+  loader_ = std::make_unique<Loader>(train_source_, lc);
+  SAR_CHECK(loader_->batches_per_epoch() > 0, "sar train: the training set has ", train_source_->size(),
+            " samples, fewer than one batch of ", lc.batch_size);
+
+  train_log_ = std::make_unique<CsvLog>(path("train_log.csv"),
+                                        std::vector<std::string>{"step", "epoch", "lr", "loss", "grad_norm"}, resumed_at_);
+  evaluator_ = std::make_unique<Evaluator>(config_, options_.out_dir);
+}
+
+void Run::train_step(const Batch& batch, int epoch) {
+  const double lr = lr_ = learning_rate(schedule_, state_.step, epoch);
+  model_->train();
+  Tensor loss = model_->loss(batch.images, batch.targets);
+  loss_ = loss.item();
+  const int64_t step = state_.step + 1;
+  SAR_CHECK(std::isfinite(loss_), "step ", step, " (epoch ", epoch + 1, "): the loss is ", loss_,
+            "; stopped before applying it. The last checkpoint is ", path("checkpoints/last.safetensors"),
+            " (try a lower train.lr or train.clip_grad_norm)");
+  backward(loss);
+  const NamedTensors& params = optimizer_->params();
+  const std::string bad = first_non_finite_grad(params);
+  SAR_CHECK(bad.empty(), "step ", step, " (epoch ", epoch + 1, "): the gradient of '", bad,
+            "' holds NaN or Inf; stopped before applying it. The last checkpoint is ",
+            path("checkpoints/last.safetensors"), " (try a lower train.lr or train.clip_grad_norm)");
+  double grad_norm = NAN;
+  if (config_.train.clip_grad_norm > 0) grad_norm = clip_grad_norm(params, config_.train.clip_grad_norm);
+  else if (step % config_.train.log_every == 0) grad_norm = global_grad_norm(params);
+  optimizer_->step(lr);
+  model_->zero_grad();
+  state_.step = step;
+  ++state_.batch;
+  if (step % config_.train.log_every == 0)
+    train_log_->append({double(step), double(epoch), lr, loss_, grad_norm});
+}
+
+void Run::save_checkpoint() {
+  save_train_checkpoint(path("checkpoints/last.safetensors"), *model_, *optimizer_, state_, config_json_);
+}
+
+void Run::evaluate_and_plot(int epoch) {
+  last_eval_ = evaluator_->run(*model_, device_, path("val_results.json"), !options_.progress_tty || options_.quiet);
+  progress_line_.message(cat("evaluation after epoch ", epoch + 1, " (step ", state_.step, "):\n", last_eval_.table));
+  if (!eval_log_) {
+    std::vector<std::string> columns{"step", "epoch"};
+    for (const auto& [name, value] : last_eval_.numbers) columns.push_back(name);
+    eval_log_ = std::make_unique<CsvLog>(path("eval_log.csv"), columns, resumed_at_);
+  }
+  std::vector<double> row{double(state_.step), double(epoch + 1)};
+  for (const auto& [name, value] : last_eval_.numbers) row.push_back(value);
+  eval_log_->append(row);
+
+  if (last_eval_.primary() > state_.best_metric) {
+    state_.best_metric = last_eval_.primary();
+    state_.best_epoch = epoch + 1;
+    save_model(path("checkpoints/best.safetensors"), *model_,
+               {{"epoch", std::to_string(epoch + 1)}, {last_eval_.metric, cat(last_eval_.primary())}, {"config", config_json_}});
+  }
+  write_curves(path("curves.png"), *train_log_, *eval_log_, last_eval_.metric);
+}
+
+TrainSummary Run::train() {
+  const auto start = std::chrono::steady_clock::now();
+  const TrainConfig& t = config_.train;
+  const int64_t batches = int64_t(loader_->batches_per_epoch());
+  progress_line_.message(cat("training ", config_.model.backbone, " + ", config_.model.head, " head on ",
+                             device_name(device_), " (", train_source_->size(), " samples, ", batches, " batches of ",
+                             t.batch_size, " per epoch, ", t.epochs, " epochs) -> ", options_.out_dir));
+  bool done = false;
+  for (int epoch = state_.epoch; epoch < t.epochs && !done; ++epoch) {
+    state_.epoch = epoch;
+    loader_->start_epoch(epoch, size_t(state_.batch));
+    progress_line_.start_epoch(epoch, t.epochs, batches, state_.batch);
+    Batch batch;
+    while (!done && loader_->next(&batch)) {
+      const int64_t b = state_.batch;
+      train_step(batch, epoch);
+      progress_line_.step(b, loss_, lr_, batch.images.shape()[0]);
+      const bool stop_here = options_.stop_at_step > 0 && state_.step == options_.stop_at_step;
+      if ((t.checkpoint_every_steps > 0 && state_.step % t.checkpoint_every_steps == 0) || stop_here) save_checkpoint();
+      if (stop_here) {
+        progress_line_.message(cat("stopped at step ", state_.step, " (--stop-at-step), as a killed run would"));
+        TrainSummary s;
+        s.steps = state_.step;
+        return s;
+      }
+      done = t.max_steps > 0 && state_.step >= t.max_steps;
+    }
+    progress_line_.end_epoch();
+    if (!done) {  // the epoch finished: the next one starts at its first batch
+      state_.epoch = epoch + 1;
+      state_.batch = 0;
+    }
+    const bool last_epoch = done || epoch + 1 == t.epochs;
+    if ((epoch + 1) % t.eval_every == 0 || last_epoch) evaluate_and_plot(epoch);
+    save_checkpoint();
+  }
+
+  TrainSummary summary;
+  summary.steps = state_.step;
+  summary.metric = last_eval_.metric;
+  summary.final_metric = last_eval_.metric.empty() ? -1 : last_eval_.primary();
+  summary.best_metric = state_.best_metric;
+  summary.best_epoch = state_.best_epoch;
+  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const std::vector<PersonPrediction> people = evaluator_->sample_predictions(*model_, device_, 16);
+  write_prediction_pngs(people, evaluator_->source().meta(),
+                        crop_config(config_, Split::Val, model_->feature_stride(), false), path("predictions.png"),
+                        path("confidence_maps.png"));
+  write_report(summary);
+  return summary;
+}
+
+void Run::write_report(const TrainSummary& s) const {
+  std::string text = cat("# Training run: ", options_.out_dir, "\n\n");
+  text += cat("- model: ", config_.model.backbone, " + ", config_.model.deconv_layers, " deconvs + ", config_.model.head,
+              " head, input ", config_.model.head_config.input_h, "x", config_.model.head_config.input_w, "\n");
+  text += cat("- data: ", config_.data.dataset, ", ", train_source_->size(), " training samples, ",
+              evaluator_->source().size(), " validation\n");
+  text += cat("- ", s.steps, " steps on ", device_name(device_), " (", state_.threads, " CPU threads) in ",
+              format_duration(s.seconds), "\n");
+  if (!s.metric.empty()) {
+    text += cat("- final ", s.metric, ": ", s.final_metric, "; best ", s.best_metric, " after epoch ", s.best_epoch, "\n\n");
+    text += "```\n" + last_eval_.table + "```\n\n";
+  }
+  text += "Files: config.json, train_log.csv, eval_log.csv, curves.png, predictions.png, confidence_maps.png, "
+          "val_results.json, checkpoints/last.safetensors (resume), checkpoints/best.safetensors (weights).\n";
+  write_text(path("report.md"), text);
+}
+
+}  // namespace
+
+TrainSummary train_run(const RunConfig& config, const TrainOptions& options) {
+  Run run(config, options);
+  return run.train();
+}
+
+}  // namespace sar
