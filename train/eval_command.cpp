@@ -19,7 +19,8 @@ namespace {
 
 const char* kEvalUsage =
     "usage: sar eval [--config FILE.json] --checkpoint CK.safetensors --out RES.json\n"
-    "                [--ann FILE --images DIR] [--dets FILE] [--flip|--no-flip] [--set key=value ...]\n"
+    "                [--ann FILE --images DIR] [--dets FILE [--det-min-score S]] [--flip|--no-flip]\n"
+    "                [--set key=value ...]\n"
     "                [--device auto|cpu|cuda] [--json]\n"
     "\n"
     "  Runs the model over the config's validation split (top-down: each person's box cropped,\n"
@@ -31,6 +32,7 @@ const char* kEvalUsage =
     "                may be left out\n"
     "  --ann, --images  another annotation file and image folder (data.val.ann, data.val.images)\n"
     "  --dets FILE   person boxes from a detector's results json instead of the ground-truth boxes\n"
+    "  --det-min-score S  drops detections scoring below S (default 0: all, as the official recipe)\n"
     "  --json        one JSON object with every number on the last line\n";
 
 // A path as the user typed it, made absolute so data.root does not apply to it.
@@ -44,7 +46,7 @@ std::string from_cwd(const std::string& path) {
 }  // namespace
 
 int eval_main(int argc, char** argv) {
-  std::string config_path, checkpoint, out, ann, images, dets, device_spec = "auto";
+  std::string config_path, checkpoint, out, ann, images, dets, det_min_score, device_spec = "auto";
   std::vector<std::string> overrides;
   bool flip = true, as_json = false;
   ArgParser args("sar eval", kEvalUsage);
@@ -54,6 +56,7 @@ int eval_main(int argc, char** argv) {
   args.value("--ann", &ann);
   args.value("--images", &images);
   args.value("--dets", &dets);
+  args.value("--det-min-score", &det_min_score);
   args.toggle("flip", &flip);
   args.repeated("--set", &overrides);
   args.value("--device", &device_spec);
@@ -67,6 +70,7 @@ int eval_main(int argc, char** argv) {
     overrides.push_back("data.val.images=" + from_cwd(images));
   }
   if (!dets.empty()) overrides.push_back("data.val.dets=" + from_cwd(dets));
+  if (!det_min_score.empty()) overrides.push_back("data.val.det_min_score=" + det_min_score);
   if (args.given("--flip") || args.given("--no-flip")) overrides.push_back(flip ? "eval.flip=true" : "eval.flip=false");
 
   const RunConfig config = command_config("sar eval", config_path, checkpoint, overrides);
