@@ -17,6 +17,9 @@
 #include "tests/test_util.h"
 
 using namespace sar;
+using sar::test::CliResult;
+using sar::test::error_of;
+using sar::test::run_sar;
 
 namespace {
 
@@ -39,32 +42,6 @@ const char* kTinyGt = R"({"images": [{"id": 1}],
 const char* kTinyResults = R"([{"image_id": 1, "category_id": 1, "keypoints": [106, 108, 1], "score": 0.8},
                                {"image_id": 1, "category_id": 1, "keypoints": [400, 400, 1], "score": 0.9}])";
 
-struct CliResult {
-  int exit_code;
-  std::string output;
-};
-
-CliResult run_sar(const std::string& args) {
-  const char* bin = std::getenv("SAR_BIN");
-  const std::string cmd = std::string(bin ? bin : "build/sar") + " " + args + " 2>&1";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  REQUIRE_MESSAGE(pipe, "cannot run ", cmd);
-  CliResult r{0, ""};
-  char buf[512];
-  while (size_t n = std::fread(buf, 1, sizeof buf, pipe)) r.output.append(buf, n);
-  const int status = pclose(pipe);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.message();
-  }
-  return "(no error)";
-}
 
 }  // namespace
 

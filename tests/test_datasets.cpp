@@ -20,6 +20,7 @@
 #include "tests/test_util.h"
 
 using namespace sar;
+using sar::test::error_of;
 
 namespace {
 
@@ -31,16 +32,6 @@ std::string shared(const std::string& relative) { return *test::shared_data_dir(
 
 std::string temp_path(const std::string& name) {
   return "/tmp/sar_test_" + std::to_string(::getpid()) + "_" + name;
-}
-
-// The message of the sar::Error that `run` throws, without its file:line.
-std::string error_of(const std::function<void()>& run) {
-  try {
-    run();
-  } catch (const Error& e) {
-    return e.message();
-  }
-  return "(no error)";
 }
 
 bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }

@@ -27,19 +27,6 @@ std::string write_file(const std::string& name, const std::string& text) {
   return path;
 }
 
-std::string run_sar(const std::string& args, int* exit_code) {
-  const char* bin = std::getenv("SAR_BIN");
-  const std::string cmd = std::string(bin ? bin : "build/sar") + " " + args + " 2>&1";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  REQUIRE_MESSAGE(pipe, "cannot run ", cmd);
-  std::string output;
-  char buf[512];
-  while (size_t n = std::fread(buf, 1, sizeof buf, pipe)) output.append(buf, n);
-  const int status = pclose(pipe);
-  *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return output;
-}
-
 // The JSON object on the last line of a `sar score --json` run.
 nlohmann::json last_json_line(const std::string& output) {
   return nlohmann::json::parse(output.substr(output.rfind('\n', output.size() - 2) + 1));
@@ -210,26 +197,27 @@ SHARED_DATA_TEST_CASE("wholebody eval: agrees with xtcocotools on every fixture"
 TEST_CASE("sar score: --metric crowdpose prints the table and the JSON line") {
   const std::string gt = write_file("cli_crowd_gt.json", crowd_gt());
   const std::string res = write_file("cli_crowd_res.json", crowd_results());
-  int code = 0;
-  const std::string out = run_sar("score --gt " + gt + " --results " + res + " --metric crowdpose --json", &code);
-  REQUIRE_MESSAGE(code == 0, out);
+  const auto run = test::run_sar("score --gt " + gt + " --results " + res + " --metric crowdpose --json");
+  const std::string& out = run.output;
+  REQUIRE_MESSAGE(run.exit_code == 0, out);
   CHECK(out.find(" Average Precision  (AP) @[ IoU=0.50:0.95 | type=medium | maxDets= 20 ] = 0.400") != std::string::npos);
   const nlohmann::json numbers = last_json_line(out);
   CHECK(numbers["APmedium"].get<double>() == 0.4);
   CHECK(numbers["AR50"].get<double>() == doctest::Approx(2 / 3.0).epsilon(1e-15));
   // Empty results score 0.
   const std::string empty = write_file("cli_empty.json", "[]");
-  const nlohmann::json zeros = last_json_line(run_sar("score --gt " + gt + " --results " + empty + " --metric crowdpose --json", &code));
-  CHECK(code == 0);
+  const auto empty_run = test::run_sar("score --gt " + gt + " --results " + empty + " --metric crowdpose --json");
+  CHECK(empty_run.exit_code == 0);
+  const nlohmann::json zeros = last_json_line(empty_run.output);
   for (const char* name : CrowdPoseSummary::kNames) CHECK_MESSAGE(zeros[name].get<double>() == 0, name);
 }
 
 SHARED_DATA_TEST_CASE("sar score: --metric wholebody --json has every part's numbers") {
   const std::string dir = *test::shared_data_dir() + "/coco_wholebody_eval/";
-  int code = 0;
-  const std::string out =
-      run_sar("score --gt " + dir + "example_gt.json --results " + dir + "example_pred.json --metric wholebody --json", &code);
-  REQUIRE_MESSAGE(code == 0, out);
+  const auto run =
+      test::run_sar("score --gt " + dir + "example_gt.json --results " + dir + "example_pred.json --metric wholebody --json");
+  const std::string& out = run.output;
+  REQUIRE_MESSAGE(run.exit_code == 0, out);
   const nlohmann::json numbers = last_json_line(out);
   CHECK(numbers.size() == 60);
   for (const auto& c : variant_cases("wholebody"))

@@ -13,6 +13,7 @@
 #include "tests/test_util.h"
 
 using namespace sar;
+using sar::test::error_of;
 
 namespace {
 
@@ -28,15 +29,6 @@ int count_colour(const Image& image, Rgb colour) {
   for (int y = 0; y < image.height; ++y)
     for (int x = 0; x < image.width; ++x) count += pixel(image, x, y) == colour;
   return count;
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.message();
-  }
-  return "";
 }
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }

@@ -13,19 +13,10 @@
 #include "train/run_config.h"
 
 using namespace sar;
+using sar::test::error_of;
 using nlohmann::json;
 
 namespace {
-
-// The message of the sar::Error that `run` throws, without its file:line.
-std::string error_of(const std::function<void()>& run) {
-  try {
-    run();
-  } catch (const Error& e) {
-    return e.message();
-  }
-  return "(no error)";
-}
 
 // A config file in /tmp holding `text`; removed when the test ends.
 struct TempConfig {

@@ -9,6 +9,7 @@
 #include <cstdlib>
 
 #include "core/device.h"
+#include "core/error.h"
 #include "core/rng.h"
 
 namespace sar::test {
@@ -60,6 +61,15 @@ CliResult run_sar(const std::string& args) {
   const int status = pclose(pipe);
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
+}
+
+std::string error_of(const std::function<void()>& run) {
+  try {
+    run();
+  } catch (const Error& e) {
+    return e.message();
+  }
+  return "(no error)";
 }
 
 std::string temp_dir(const std::string& name) {

@@ -9,6 +9,7 @@
 
 #include <doctest/doctest.h>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -36,6 +37,9 @@ struct CliResult {
   std::string output;
 };
 CliResult run_sar(const std::string& args);
+
+// The message of the sar::Error that `run` throws (without its file:line), or "(no error)".
+std::string error_of(const std::function<void()>& run);
 
 // A fresh, empty folder under /tmp for one test (named after the test and the process).
 std::string temp_dir(const std::string& name);

@@ -14,6 +14,7 @@
 #include "tests/test_util.h"
 
 using namespace sar;
+using sar::test::error_of;
 
 namespace {
 
@@ -56,15 +57,6 @@ int changed(const Image& image, Rgb colour, int* box = nullptr) {
 }
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.message();
-  }
-  return "";
-}
 
 DatasetMeta three_keypoints() {
   DatasetMeta meta;
