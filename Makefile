@@ -192,7 +192,7 @@ demo: $(SAR_BIN)
 # big backbones with one entry per parameter group so the whole run stays within minutes.
 gradcheck: $(if $(NOBUILD),,$(SAR_BIN))
 	$(SAR_BIN) gradcheck --op all
-	$(SAR_BIN) gradcheck --model resnet18,resnet34,resnet50 --head all --samples 4
+	$(SAR_BIN) gradcheck --model resnet18,resnet34,resnet50 --head all --samples 2
 	$(SAR_BIN) gradcheck --model resnet101,resnet152,hrnet_w32,hrnet_w48 --head all --samples 1
 
 clean:

@@ -22,6 +22,16 @@ TEST_CASE("sar cli: help and unknown commands") {
   CHECK(bad.output.find("unknown command 'frobnicate'") != std::string::npos);
 }
 
+TEST_CASE("sar cli: every verb answers --help with its usage") {
+  for (const char* verb : {"info", "score", "data", "data show", "bench layers", "bench sar", "bench model", "bench data",
+                           "train", "eval", "infer", "gradcheck"}) {
+    const CliResult help = run_sar(std::string(verb) + " --help");
+    INFO(verb, ": ", help.output);
+    CHECK(help.exit_code == 0);
+    CHECK(help.output.find(std::string("usage: sar ") + verb) != std::string::npos);
+  }
+}
+
 TEST_CASE("sar cli: info says which device auto picks") {
   CliResult info = run_sar("info --device auto");
   CHECK(info.exit_code == 0);

@@ -23,6 +23,7 @@
 #include "train/bench_model.h"
 #include "train/bench_sar.h"
 #include "train/data_commands.h"
+#include "train/gradcheck_command.h"
 #include "train/run_commands.h"
 #include "train/score_command.h"
 #if SAR_WITH_CUDA
@@ -44,13 +45,15 @@ const char* kUsage =
     "  info --model NAME [--head H]    parameters and multiply-adds of a model (see sar info --help)\n"
     "  info --model NAME --weights FILE [--allow-partial]\n"
     "                                  loads FILE into the model by name and lists what did not match\n"
+    "  gradcheck --model NAME [--head H] | --op NAME|all\n"
+    "                                  float64 central differences against backward(), per parameter group\n"
     "  bench layers [--help]           conv/deconv forward+backward timings of ResNet-50 shapes\n"
     "  bench sar [--help]              SAR loss forward+backward and decode timings, with GB/s\n"
     "  bench model [--help]            a whole model's training step: img/s and peak memory\n"
     "  bench data [--help]             input pipeline samples/s on LSPET (decode, augment, targets)\n"
     "  data show [--help]              a PNG grid of the loader's crops with keypoints and skeleton\n"
-    "  score --gt GT --results RES --metric coco [--json]\n"
-    "                                  COCO keypoint AP/AR of a results file, as pycocotools gives it\n"
+    "  score --gt GT --results RES --metric coco|pck|pckh|crowdpose|wholebody [--json]\n"
+    "                                  a results file scored as pycocotools / xtcocotools give it, or PCK\n"
     "  help                            this text\n"
     "\n"
     "Every command takes --help. The main job: make demo (README.md).\n";
@@ -232,6 +235,7 @@ int main(int argc, char** argv) {
     if (cmd == "train") return sar::train_main(argc - 2, argv + 2);
     if (cmd == "eval") return sar::eval_main(argc - 2, argv + 2);
     if (cmd == "infer") return sar::infer_main(argc - 2, argv + 2);
+    if (cmd == "gradcheck") return sar::gradcheck_main(argc - 2, argv + 2);
     std::fprintf(stderr, "sar: unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
     return 2;
   } catch (const sar::Error& e) {
