@@ -172,6 +172,18 @@ TEST_CASE("sar train, eval and infer from the command line") {
                                "/person.png --out " + dir + "/x.png --bbox 1,2,0,4");
   CHECK(bad_box.exit_code == 1);
   CHECK(bad_box.output.find("--bbox") != std::string::npos);
+
+  // Refusals before any work: a run folder that cannot be made, a resume whose model differs
+  // (the first mismatching tensor named); and a finished run given more epochs goes on.
+  const auto unwritable = run_sar("train --config configs/synthetic_demo.json --out /proc/sar_run" + tiny);
+  CHECK(unwritable.exit_code == 1);
+  CHECK(unwritable.output.find("/proc/sar_run: cannot create the folder") != std::string::npos);
+  const auto reshaped = run_sar("train --resume " + dir + "/run --device cpu --set model.deconv_channels=16");
+  CHECK(reshaped.exit_code == 1);
+  CHECK(reshaped.output.find("does not fit this run") != std::string::npos);
+  CHECK(reshaped.output.find("head.deconv_layers.0.weight") != std::string::npos);
+  const auto extended = run_sar("train --resume " + dir + "/run --device cpu --set train.epochs=2");
+  CHECK(extended.exit_code == 0);  // a finished run resumed with more epochs continues
 }
 
 TEST_CASE("sar eval on a COCO-format data set with detector boxes, and its refusals") {
