@@ -11,7 +11,8 @@ nothing downloaded), SimpleBaseline's 3 x (ConvTranspose2d k4 s2 p1 without bias
 ReLU) with 256 channels, and the SAR head's three 1x1 convs: offsets (2J), selector logits (J)
 and the auxiliary heatmap logits (J). The loss is the SAR loss of tools/bench_sar_torch.py plus
 the quality focal loss of layers/heads/qfl_loss.h, both in torch ops. One step is forward +
-loss + backward, BN in training mode, no optimizer; the median of --reps after one warm-up.
+loss + backward + torch.optim.Adam step (lr 5e-4, PyTorch's default implementation for the
+device), BN in training mode; the median of --reps after one warm-up.
 
 Peak memory during the steps, and its growth over what was in use before them:
   cpu   the resident set's high-water mark (VmHWM: what ru_maxrss reports, but reset before the
@@ -100,8 +101,11 @@ def main():
     weight = torch.ones(n, j, device=dev)
     heatmaps = torch.rand(n, j, h // 4, w // 4, device=dev)
 
+    adam = torch.optim.Adam(model.parameters(), lr=5e-4)
+
     def step():
         model.loss(images, xy, weight, heatmaps).backward()
+        adam.step()
         model.zero_grad(set_to_none=True)
 
     if dev == "cuda":

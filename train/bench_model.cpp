@@ -13,6 +13,7 @@
 #include "core/tape.h"
 #include "models/pose_model.h"
 #include "train/bench_util.h"
+#include "train/optimizer.h"
 
 namespace sar {
 
@@ -21,8 +22,8 @@ namespace {
 const char* kUsage =
     "usage: sar bench model [--model resnet50] [--head sar] [--input 256x192] [--batch 8] [--keypoints 17]\n"
     "                       [--device auto|cpu|cuda] [--reps 3] [--baseline FILE.json]\n"
-    "  One training step of a pose model: forward + loss + backward, BN in training mode, no\n"
-    "  optimizer; median of --reps steps after one warm-up. Prints ms per step, images per second\n"
+    "  One training step of a pose model: forward + loss + backward + Adam update, BN in training\n"
+    "  mode; median of --reps steps after one warm-up. Prints ms per step, images per second\n"
     "  and peak memory during the steps, as the peak and as its growth over the memory in use\n"
     "  before them (model, inputs, runtime):\n"
     "    cpu   the resident set's high-water mark (VmHWM, reset before the steps)\n"
@@ -96,10 +97,12 @@ Measured measure_steps(const ModelConfig& config, int batch, int reps, Device de
   const double cuda_before = double(cuda_allocator_stats().bytes_in_use);
   SAR_CHECK(device != Device::CPU || reset_peak_rss(),
             "sar bench model: cannot reset the peak resident set (/proc/self/clear_refs); Linux >= 4.0 allows it");
+  Optimizer adam(OptimizerConfig{}, model.named_parameters());  // the recipe's Adam (lr 5e-4)
   Measured ours{"sar", 0, {}};
   ours.ms = median_ms(
       [&] {
         backward(model.loss(images, targets));
+        adam.step(adam.config().lr);
         model.zero_grad();  // drops the gradients, as PyTorch's zero_grad(set_to_none=True)
       },
       device, reps);
@@ -147,7 +150,7 @@ int bench_model_main(int argc, char** argv) {
                                                   batch, " on ", device_name(device)));
 
   Measured ours = measure_steps(config, batch, reps, device);
-  std::printf("%s\ntraining step (forward + loss + backward, no optimizer): %s + %d deconvs + %s head, %dx%d, "
+  std::printf("%s\ntraining step (forward + loss + backward + Adam): %s + %d deconvs + %s head, %dx%d, "
               "%d keypoints, batch %d, median of %d\n",
               choice.c_str(), config.backbone.c_str(), config.deconv_layers, config.head.c_str(), H, W, J, batch, reps);
   std::printf("peak memory: %s\n", device == Device::CPU ? "resident set (VmHWM reset before the steps)"
