@@ -27,4 +27,8 @@ void write_file_atomically(const std::string& path, const std::function<bool(std
   }
 }
 
+void write_text_atomically(const std::string& path, const std::string& text) {
+  write_file_atomically(path, [&](std::FILE* f) { return std::fwrite(text.data(), 1, text.size(), f) == text.size(); });
+}
+
 }  // namespace sar

@@ -13,4 +13,7 @@ namespace sar {
 // naming `path` when the file cannot be written or replaced; the temporary file is removed.
 void write_file_atomically(const std::string& path, const std::function<bool(std::FILE*)>& write);
 
+// The same for a file whose whole content is `text` (configs, json, CSV logs, reports).
+void write_text_atomically(const std::string& path, const std::string& text);
+
 }  // namespace sar

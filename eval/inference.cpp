@@ -91,10 +91,7 @@ double finite_number(double value, const std::string& where) {
 
 // nlohmann writes doubles as the shortest text that parses back to the same double, so a
 // file read back with load_coco_gt / load_coco_results holds exactly the values written.
-void write_json(const std::string& path, const json& root) {
-  const std::string text = root.dump() + "\n";
-  write_file_atomically(path, [&](std::FILE* f) { return std::fwrite(text.data(), 1, text.size(), f) == text.size(); });
-}
+void write_json(const std::string& path, const json& root) { write_text_atomically(path, root.dump() + "\n"); }
 
 }  // namespace
 

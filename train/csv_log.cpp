@@ -63,15 +63,9 @@ CsvLog::CsvLog(std::string path, std::vector<std::string> columns, int64_t keep_
 }
 
 void CsvLog::write_all() const {
-  write_file_atomically(path_, [&](std::FILE* f) {
-    const std::string head = header(columns_);
-    if (std::fwrite(head.data(), 1, head.size(), f) != head.size()) return false;
-    for (const auto& row : rows_) {
-      const std::string line = format_row(row);
-      if (std::fwrite(line.data(), 1, line.size(), f) != line.size()) return false;
-    }
-    return true;
-  });
+  std::string text = header(columns_);
+  for (const auto& row : rows_) text += format_row(row);
+  write_text_atomically(path_, text);
 }
 
 void CsvLog::append(const std::vector<double>& row) {

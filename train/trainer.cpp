@@ -48,12 +48,8 @@ void make_run_dir(const std::string& dir) {
       if (::mkdir(part.c_str(), 0755) != 0 && errno != EEXIST) SAR_THROW(part, ": cannot create the folder: ", std::strerror(errno));
     }
   const std::string probe = dir + "/.write_test";
-  write_file_atomically(probe, [](std::FILE* f) { return std::fputs("ok\n", f) >= 0; });
+  write_text_atomically(probe, "ok\n");
   std::remove(probe.c_str());
-}
-
-void write_text(const std::string& path, const std::string& text) {
-  write_file_atomically(path, [&](std::FILE* f) { return std::fwrite(text.data(), 1, text.size(), f) == text.size(); });
 }
 
 OptimizerConfig optimizer_config(const TrainConfig& t) {
@@ -147,7 +143,7 @@ Run::Run(const RunConfig& config, const TrainOptions& options)
                                ", batch ", state_.batch, ")"));
   }
   config_json_ = run_config_to_json(config_).dump(2);
-  write_text(path("config.json"), config_json_ + "\n");
+  write_text_atomically(path("config.json"), config_json_ + "\n");
 
   LoaderConfig lc;
   lc.batch_size = config_.train.batch_size;
@@ -282,7 +278,7 @@ void Run::write_report(const TrainSummary& s) const {
   }
   text += "Files: config.json, train_log.csv, eval_log.csv, curves.png, predictions.png, confidence_maps.png, "
           "val_results.json, checkpoints/last.safetensors (resume), checkpoints/best.safetensors (weights).\n";
-  write_text(path("report.md"), text);
+  write_text_atomically(path("report.md"), text);
 }
 
 }  // namespace
