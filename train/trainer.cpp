@@ -172,13 +172,17 @@ void Run::train_step(const Batch& batch, int epoch) {
             " (try a lower train.lr or train.clip_grad_norm)");
   backward(loss);
   const NamedTensors& params = optimizer_->params();
-  const std::string bad = first_non_finite_grad(params);
-  SAR_CHECK(bad.empty(), "step ", step, " (epoch ", epoch + 1, "): the gradient of '", bad,
-            "' holds NaN or Inf; stopped before applying it. The last checkpoint is ",
-            path("checkpoints/last.safetensors"), " (try a lower train.lr or train.clip_grad_norm)");
-  double grad_norm = NAN;
-  if (config_.train.clip_grad_norm > 0) grad_norm = clip_grad_norm(params, config_.train.clip_grad_norm);
-  else if (step % config_.train.log_every == 0) grad_norm = global_grad_norm(params);
+  // One pass over the gradients gives the norm (logged, clipped to) and the guard: the norm is
+  // finite exactly when every gradient is (clip_grad_norm leaves non-finite gradients untouched).
+  const double grad_norm = config_.train.clip_grad_norm > 0 ? clip_grad_norm(params, config_.train.clip_grad_norm)
+                                                            : global_grad_norm(params);
+  if (!std::isfinite(grad_norm)) {
+    const std::string bad = first_non_finite_grad(params);
+    SAR_THROW("step ", step, " (epoch ", epoch + 1, "): ",
+              bad.empty() ? cat("the gradient norm is ", grad_norm) : "the gradient of '" + bad + "' holds NaN or Inf",
+              "; stopped before applying it. The last checkpoint is ", path("checkpoints/last.safetensors"),
+              " (try a lower train.lr or train.clip_grad_norm)");
+  }
   optimizer_->step(lr);
   model_->zero_grad();
   state_.step = step;
