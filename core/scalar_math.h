@@ -49,22 +49,38 @@ SAR_HD T unary_value(UnaryOp op, T x, T alpha) {
   return x;
 }
 
-// dy/dx at x, given y = f(x) (exp and sigmoid read it instead of recomputing).
+// The one tensor y = f(x)'s derivative is computed from, and so the one its tape node keeps
+// alive until backward: the output where f' is a function of y (exp, sigmoid, and relu and
+// max(x, s), whose y > 0 / y > s says x > 0 / x > s), the input where it needs x, else nothing.
+enum class UnarySaves { Nothing, Input, Output };
+
+SAR_HD constexpr UnarySaves unary_saves(UnaryOp op) {
+  switch (op) {
+    case UnaryOp::Exp: case UnaryOp::Sigmoid: case UnaryOp::Relu: case UnaryOp::MaxScalar:
+      return UnarySaves::Output;
+    case UnaryOp::Log: case UnaryOp::Abs: case UnaryOp::Pow:
+      return UnarySaves::Input;
+    default:
+      return UnarySaves::Nothing;
+  }
+}
+
+// dy/dx from s, the saved value of unary_saves(op) (x or y = f(x); ignored when nothing is saved).
 // relu'(0) = 0, abs'(0) = 0 and max(x, s)' = 0 at x = s, as PyTorch does.
 template <typename T>
-SAR_HD T unary_derivative(UnaryOp op, T x, T y, T alpha) {
+SAR_HD T unary_derivative(UnaryOp op, T s, T alpha) {
   using std::pow;
   switch (op) {
     case UnaryOp::Neg: return T(-1);
-    case UnaryOp::Exp: return y;
-    case UnaryOp::Log: return T(1) / x;
-    case UnaryOp::Sigmoid: return y * (T(1) - y);
-    case UnaryOp::Relu: return x > T(0) ? T(1) : T(0);
-    case UnaryOp::Abs: return x > T(0) ? T(1) : (x < T(0) ? T(-1) : T(0));
-    case UnaryOp::Pow: return alpha == T(0) ? T(0) : alpha * pow(x, alpha - T(1));
+    case UnaryOp::Exp: return s;                                   // s = y = e^x
+    case UnaryOp::Log: return T(1) / s;                            // s = x
+    case UnaryOp::Sigmoid: return s * (T(1) - s);                  // s = y
+    case UnaryOp::Relu: return s > T(0) ? T(1) : T(0);             // s = y
+    case UnaryOp::Abs: return s > T(0) ? T(1) : (s < T(0) ? T(-1) : T(0));  // s = x
+    case UnaryOp::Pow: return alpha == T(0) ? T(0) : alpha * pow(s, alpha - T(1));  // s = x
     case UnaryOp::AddScalar: return T(1);
     case UnaryOp::MulScalar: return alpha;
-    case UnaryOp::MaxScalar: return x > alpha ? T(1) : T(0);
+    case UnaryOp::MaxScalar: return s > alpha ? T(1) : T(0);       // s = y
     case UnaryOp::GreaterScalar: return T(0);  // a step: zero almost everywhere
   }
   return T(0);

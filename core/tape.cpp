@@ -34,6 +34,18 @@ static std::string shapes_of(const TensorList& ts) {
   return s;
 }
 
+TensorRef::TensorRef(const Tensor& t) {
+  if (!t.defined()) return;
+  id = t.id();
+  shape = t.shape();
+  dtype = t.dtype();
+  device = t.device();
+  needs_grad = t.requires_grad();
+  if (needs_grad && t.is_leaf()) leaf = t;
+}
+
+static std::vector<TensorRef> refs_of(const TensorList& ts) { return std::vector<TensorRef>(ts.begin(), ts.end()); }
+
 void Tape::record(const char* name, const TensorList& inputs, const TensorList& outputs, BackwardFn backward) {
   if (!g_grad_enabled) return;
   bool any = false;
@@ -46,7 +58,7 @@ void Tape::record(const char* name, const TensorList& inputs, const TensorList& 
   if (trace_enabled())
     std::fprintf(stderr, "[tape] #%zu %-14s %-4s %s -> %s\n", nodes_.size(), name,
                  device_name(outputs.at(0).device()), shapes_of(inputs).c_str(), shapes_of(outputs).c_str());
-  nodes_.push_back(Node{name, inputs, outputs, std::move(backward)});
+  nodes_.push_back(Node{name, refs_of(inputs), refs_of(outputs), std::move(backward)});
 }
 
 // sum += g, out of place: g may be shared with other gradients (add's backward returns
@@ -62,7 +74,7 @@ void Tape::backward(const Tensor& loss, const Tensor& seed) {
   SAR_CHECK(seed.defined() || loss.numel() == 1, "backward: the loss must have one element, got shape ",
             loss.shape(), "; reduce it (sum, mean) or pass a seed gradient");
   NoGrad no_grad;  // gradient computations are not themselves recorded
-  std::unordered_map<TensorImpl*, Tensor> grads;  // gradients of non-leaf tensors still to be consumed
+  std::unordered_map<uint64_t, Tensor> grads;  // gradients of non-leaf tensors still to be consumed
   Tensor loss_grad = seed.defined() ? seed : Tensor::ones_like(loss);
   SAR_CHECK(loss_grad.shape() == loss.shape(), "backward: seed shape ", loss_grad.shape(), " != loss shape ",
             loss.shape());
@@ -71,42 +83,44 @@ void Tape::backward(const Tensor& loss, const Tensor& seed) {
     accumulate(g, loss_grad);
     loss.set_grad(g);
   } else {
-    grads[loss.impl_ptr()] = loss_grad;
+    grads[loss.id()] = loss_grad;
   }
 
   for (auto node = nodes_.rbegin(); node != nodes_.rend(); ++node) {
     // 1. gather the gradients of this node's outputs; skip nodes the loss does not reach
     TensorList douts;
     bool reached = false;
-    for (const Tensor& out : node->outputs) {
-      auto it = grads.find(out.impl_ptr());
+    for (const TensorRef& out : node->outputs) {
+      auto it = grads.find(out.id);
       reached = reached || it != grads.end();
       douts.push_back(it != grads.end() ? it->second : Tensor());
     }
     if (reached) {
-      for (size_t i = 0; i < douts.size(); ++i)
-        if (!douts[i].defined()) douts[i] = Tensor::zeros_like(node->outputs[i]);
+      for (size_t i = 0; i < douts.size(); ++i) {
+        const TensorRef& out = node->outputs[i];
+        if (!douts[i].defined()) douts[i] = Tensor::zeros(out.shape, out.dtype, out.device);
+      }
       // 2. run the op's backward
       TensorList dins = node->backward(douts);
       SAR_CHECK(dins.size() == node->inputs.size(), "backward of '", node->name, "': returned ", dins.size(),
                 " gradients for ", node->inputs.size(), " inputs");
       // 3. sum each input's gradient into its slot
       for (size_t i = 0; i < dins.size(); ++i) {
-        const Tensor& in = node->inputs[i];
-        if (!dins[i].defined() || !in.defined() || !in.requires_grad()) continue;
-        SAR_CHECK(dins[i].shape() == in.shape(), "backward of '", node->name, "': gradient of input ", i,
-                  " has shape ", dins[i].shape(), ", the input has ", in.shape());
-        if (in.is_leaf()) {
+        const TensorRef& in = node->inputs[i];
+        if (!dins[i].defined() || !in.needs_grad) continue;
+        SAR_CHECK(dins[i].shape() == in.shape, "backward of '", node->name, "': gradient of input ", i,
+                  " has shape ", dins[i].shape(), ", the input has ", in.shape);
+        if (in.leaf.defined()) {
           // A leaf keeps its gradient across steps: never alias a tensor someone else holds.
-          Tensor g = in.grad();
+          Tensor g = in.leaf.grad();
           if (!g.defined() && !dins[i].is_sole_owner()) g = dins[i].clone();
           else accumulate(g, dins[i]);
-          in.set_grad(g);
+          in.leaf.set_grad(g);
         } else {
-          accumulate(grads[in.impl_ptr()], dins[i]);
+          accumulate(grads[in.id], dins[i]);
         }
       }
-      for (const Tensor& out : node->outputs) grads.erase(out.impl_ptr());
+      for (const TensorRef& out : node->outputs) grads.erase(out.id);
     }
     // 4. free what the node saved: its activations are not needed any more
     node->backward = nullptr;

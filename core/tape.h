@@ -7,6 +7,11 @@
 // paths). Leaves (parameters, gradcheck inputs) keep the sum in .grad(); intermediate
 // gradients live only until their producer's node has run, and a node drops its saved
 // activations as soon as it has run. backward() empties the tape; one step, one tape.
+//
+// Memory: a node keeps of its inputs and outputs only what routing needs (TensorRef: an id,
+// shape, dtype, device), never their data; the data an op's backward needs is what its closure
+// captured. So an activation lives exactly as long as some backward needs it: ReLU's output but
+// not its input, nothing of a residual add, and so on.
 #pragma once
 
 #include <functional>
@@ -24,10 +29,21 @@ using TensorList = std::vector<Tensor>;
 // no gradient. The closure captures what it saved from the forward pass.
 using BackwardFn = std::function<TensorList(const TensorList& douts)>;
 
+// A tensor as a node remembers it: enough to route its gradient, not its data.
+struct TensorRef {
+  uint64_t id = 0;      // TensorImpl::id, the gradient's key
+  Shape shape;
+  DType dtype = DType::F32;
+  Device device = Device::CPU;
+  bool needs_grad = false;  // an input that requires grad (at record time)
+  Tensor leaf;              // the tensor itself, for a leaf that requires grad: its .grad() is set
+  explicit TensorRef(const Tensor& t);
+};
+
 struct Node {
   std::string name;   // the op: "matmul", "conv2d", ...
-  TensorList inputs;
-  TensorList outputs;
+  std::vector<TensorRef> inputs;   // undefined inputs have id 0
+  std::vector<TensorRef> outputs;
   BackwardFn backward;
 };
 

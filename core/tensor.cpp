@@ -1,5 +1,6 @@
 #include "core/tensor.h"
 
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <iomanip>
@@ -11,6 +12,11 @@
 #endif
 
 namespace sar {
+
+uint64_t new_tensor_id() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
 
 TensorImpl& Tensor::impl() const {
   SAR_CHECK(impl_, "tensor: use of an undefined tensor (a grad() before backward(), or a default-constructed Tensor)");

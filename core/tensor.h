@@ -24,7 +24,10 @@ namespace sar {
 
 class Tensor;
 
+uint64_t new_tensor_id();  // 1, 2, 3, ...: never reused, unlike an address
+
 struct TensorImpl {
+  uint64_t id = new_tensor_id();  // the tape keys gradients by it (core/tape.h)
   std::shared_ptr<Storage> storage;
   int64_t offset = 0;  // in elements, from storage->data
   Shape shape;
@@ -91,7 +94,7 @@ class Tensor {
 
   // Two handles to the same TensorImpl (not merely equal values).
   bool same(const Tensor& o) const { return impl_ == o.impl_; }
-  TensorImpl* impl_ptr() const { return impl_.get(); }
+  uint64_t id() const { return impl().id; }
   TensorImpl& impl() const;
   // No other handle or view shares this tensor's data.
   bool is_sole_owner() const { return impl_.use_count() == 1 && impl().storage.use_count() == 1; }

@@ -96,6 +96,26 @@ TEST_CASE("tape: backward frees saved activations and empties the tape (float64,
   CHECK(tape().size() == 0);
 }
 
+TEST_CASE("tape: a node keeps only the activations its backward reads (float64, cpu)") {
+  // A conv-BN-ReLU chain's memory: ReLU's backward reads its output, so its input (the BN
+  // output) is freed as soon as the caller drops it; a residual add keeps neither summand.
+  Tensor x = leaf({-1, 2, -3, 4}, {4});
+  std::weak_ptr<Storage> relu_input, add_input;
+  Tensor loss;
+  {
+    Tensor h = x * 3.0;  // mul_scalar saves nothing
+    relu_input = std::weak_ptr<Storage>(h.impl().storage);
+    Tensor r = relu(h);   // saves r, not h
+    Tensor s = r * 0.5;
+    add_input = std::weak_ptr<Storage>(s.impl().storage);
+    loss = sum(s + x);    // add saves neither s nor x
+  }
+  CHECK(relu_input.expired());
+  CHECK(add_input.expired());
+  backward(loss);
+  CHECK(x.grad().to_vector() == std::vector<double>{1, 2.5, 1, 2.5});  // 1 + 1.5 where x > 0
+}
+
 TEST_CASE("tape: nodes the loss does not reach are skipped (float64, cpu)") {
   Tensor x = leaf({1, 2}, {2}), unused = leaf({5, 5}, {2});
   Tensor other = exp(unused);  // recorded, but not part of the loss

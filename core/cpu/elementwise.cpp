@@ -68,10 +68,10 @@ void unary_forward_cpu(UnaryOp op, T* y, const T* x, int64_t n, T alpha) {
 }
 
 template <typename T>
-void unary_backward_cpu(UnaryOp op, T* dx, const T* dy, const T* x, const T* y, int64_t n, T alpha) {
+void unary_backward_cpu(UnaryOp op, T* dx, const T* dy, const T* saved, int64_t n, T alpha) {
   with_unary_op(op, [&](auto k) {
 #pragma omp parallel for if (n >= kParallelMin)
-    for (int64_t i = 0; i < n; ++i) dx[i] = dy[i] * unary_derivative(k.value, x[i], y[i], alpha);
+    for (int64_t i = 0; i < n; ++i) dx[i] = dy[i] * unary_derivative(k.value, saved[i], alpha);
   });
 }
 
@@ -110,7 +110,7 @@ void binary_backward_cpu(BinaryOp op, T* da, T* db, const T* dout, const T* a, c
 
 #define SAR_INSTANTIATE(T)                                                                                 \
   template void unary_forward_cpu<T>(UnaryOp, T*, const T*, int64_t, T);                                   \
-  template void unary_backward_cpu<T>(UnaryOp, T*, const T*, const T*, const T*, int64_t, T);              \
+  template void unary_backward_cpu<T>(UnaryOp, T*, const T*, const T*, int64_t, T);                        \
   template void binary_forward_cpu<T>(BinaryOp, T*, const T*, const T*, const BroadcastIndex&, int64_t);   \
   template void binary_backward_cpu<T>(BinaryOp, T*, T*, const T*, const T*, const T*, const BroadcastIndex&, \
                                        int64_t);

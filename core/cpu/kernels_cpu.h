@@ -38,9 +38,8 @@ template <typename T> void random_fill_cpu(T* out, int64_t n, RandomKind kind, u
 // ---- elementwise (core/cpu/elementwise.cpp) ----
 // y = f(x)                             x, y: [n]
 template <typename T> void unary_forward_cpu(UnaryOp op, T* y, const T* x, int64_t n, T alpha);
-// dx = dy * f'(x)                      dx, dy, x, y: [n]
-template <typename T> void unary_backward_cpu(UnaryOp op, T* dx, const T* dy, const T* x, const T* y, int64_t n,
-                                              T alpha);
+// dx = dy * f'(x), f' from saved: x or y as unary_saves(op) says     dx, dy, saved: [n]
+template <typename T> void unary_backward_cpu(UnaryOp op, T* dx, const T* dy, const T* saved, int64_t n, T alpha);
 // out = a (op) b with broadcasting     out: [n] = numel of the broadcast shape
 template <typename T> void binary_forward_cpu(BinaryOp op, T* out, const T* a, const T* b, const BroadcastIndex& bi,
                                               int64_t n);

@@ -23,16 +23,16 @@ static void unary_forward(UnaryOp op, double alpha, const Tensor& y, const Tenso
   });
 }
 
-static void unary_backward(UnaryOp op, double alpha, const Tensor& dx, const Tensor& dy, const Tensor& x,
-                           const Tensor& y) {
-  if (x.is_cuda()) {
-    SAR_ON_CUDA("unary op backward", unary_backward_cuda(op, dx.data<float>(), dy.data<float>(), x.data<float>(),
-                                                         y.data<float>(), x.numel(), float(alpha)));
+// saved: x or y as unary_saves(op) says (dy itself where the op saves nothing: it is not read).
+static void unary_backward(UnaryOp op, double alpha, const Tensor& dx, const Tensor& dy, const Tensor& saved) {
+  if (dx.is_cuda()) {
+    SAR_ON_CUDA("unary op backward", unary_backward_cuda(op, dx.data<float>(), dy.data<float>(), saved.data<float>(),
+                                                         dx.numel(), float(alpha)));
     return;
   }
-  dispatch_float(x.dtype(), "unary op backward", [&](auto zero) {
+  dispatch_float(dx.dtype(), "unary op backward", [&](auto zero) {
     using T = decltype(zero);
-    unary_backward_cpu<T>(op, dx.data<T>(), dy.data<T>(), x.data<T>(), y.data<T>(), x.numel(), T(alpha));
+    unary_backward_cpu<T>(op, dx.data<T>(), dy.data<T>(), saved.data<T>(), dx.numel(), T(alpha));
   });
 }
 
@@ -40,9 +40,11 @@ static Tensor unary(const char* name, UnaryOp op, const Tensor& x, double alpha 
   check_float(x, name, "x");
   Tensor y = Tensor::empty_like(x);
   unary_forward(op, alpha, y, x);
-  tape().record(name, {x}, {y}, [op, alpha, x, y](const TensorList& dy) -> TensorList {
-    Tensor dx = Tensor::empty_like(x);
-    unary_backward(op, alpha, dx, dy[0], x, y);
+  const UnarySaves saves = unary_saves(op);
+  Tensor saved = saves == UnarySaves::Input ? x : saves == UnarySaves::Output ? y : Tensor();
+  tape().record(name, {x}, {y}, [op, alpha, saved](const TensorList& dy) -> TensorList {
+    Tensor dx = Tensor::empty_like(dy[0]);
+    unary_backward(op, alpha, dx, dy[0], saved.defined() ? saved : dy[0]);
     return {dx};
   });
   return y;
@@ -94,24 +96,31 @@ static Tensor binary(const char* name, BinaryOp op, const Tensor& a, const Tenso
     });
   }
 
-  tape().record(name, {a, b}, {out}, [name, op, a, b, bi](const TensorList& douts) -> TensorList {
+  // Add and sub pass dout through (negated for sub's b): only the broadcast sum, and nothing
+  // of a and b is kept for backward. Mul and div need both values.
+  const bool linear = op == BinaryOp::Add || op == BinaryOp::Sub;
+  const Shape a_shape = a.shape(), b_shape = b.shape();
+  const bool a_grad = a.requires_grad(), b_grad = b.requires_grad();
+  Tensor a_saved = linear ? Tensor() : a, b_saved = linear ? Tensor() : b;
+  tape().record(name, {a, b}, {out}, [name, op, linear, a_shape, b_shape, a_grad, b_grad, a_saved, b_saved,
+                                      bi](const TensorList& douts) -> TensorList {
     const Tensor& dout = douts[0];
-    // Add passes dout through unchanged: no kernel, only the broadcast sum.
-    if (op == BinaryOp::Add)
-      return {a.requires_grad() ? sum_to(dout, a.shape()) : Tensor(), b.requires_grad() ? sum_to(dout, b.shape()) : Tensor()};
-    Tensor da = a.requires_grad() ? Tensor::empty_like(dout) : Tensor();
-    Tensor db = b.requires_grad() ? Tensor::empty_like(dout) : Tensor();
+    if (linear)
+      return {a_grad ? sum_to(dout, a_shape) : Tensor(),
+              b_grad ? sum_to(op == BinaryOp::Sub ? neg(dout) : dout, b_shape) : Tensor()};
+    Tensor da = a_grad ? Tensor::empty_like(dout) : Tensor();
+    Tensor db = b_grad ? Tensor::empty_like(dout) : Tensor();
     if (dout.is_cuda()) {
       SAR_ON_CUDA(name, binary_backward_cuda(op, optional_data<float>(da), optional_data<float>(db), dout.data<float>(),
-                                             a.data<float>(), b.data<float>(), bi, dout.numel()));
+                                             a_saved.data<float>(), b_saved.data<float>(), bi, dout.numel()));
     } else {
       dispatch_float(dout.dtype(), name, [&](auto zero) {
         using T = decltype(zero);
-        binary_backward_cpu<T>(op, optional_data<T>(da), optional_data<T>(db), dout.data<T>(), a.data<T>(),
-                               b.data<T>(), bi, dout.numel());
+        binary_backward_cpu<T>(op, optional_data<T>(da), optional_data<T>(db), dout.data<T>(), a_saved.data<T>(),
+                               b_saved.data<T>(), bi, dout.numel());
       });
     }
-    return {da.defined() ? sum_to(da, a.shape()) : Tensor(), db.defined() ? sum_to(db, b.shape()) : Tensor()};
+    return {da.defined() ? sum_to(da, a_shape) : Tensor(), db.defined() ? sum_to(db, b_shape) : Tensor()};
   });
   return out;
 }

@@ -39,13 +39,14 @@ static Tensor sum_or_mean(const char* name, const Tensor& x, int axis_arg, bool 
     NoGrad no_grad;  // the scaling is part of this op's node, not a node of its own
     out = mul(out, scale);
   }
-  tape().record(name, {x}, {out}, [x, outer, R, inner, scale](const TensorList& dout) -> TensorList {
-    Tensor dx = Tensor::empty_like(x);
-    if (x.is_cuda()) {
+  const Shape x_shape = x.shape();  // backward needs x's shape, not its values
+  tape().record(name, {x}, {out}, [x_shape, outer, R, inner, scale](const TensorList& dout) -> TensorList {
+    Tensor dx = Tensor::empty(x_shape, dout[0].dtype(), dout[0].device());
+    if (dx.is_cuda()) {
       SAR_ON_CUDA("sum backward",
                   broadcast_axis_cuda(dx.data<float>(), dout[0].data<float>(), outer, R, inner, float(scale)));
     } else {
-      dispatch_float(x.dtype(), "sum backward", [&](auto zero) {
+      dispatch_float(dx.dtype(), "sum backward", [&](auto zero) {
         using T = decltype(zero);
         broadcast_axis_cpu<T>(dx.data<T>(), dout[0].data<T>(), outer, R, inner, T(scale));
       });
@@ -86,13 +87,14 @@ Tensor max(const Tensor& x, int axis_arg, bool keepdim) {
   Tensor out = Tensor::empty(shape, x.dtype(), x.device());
   Tensor index = Tensor::empty(shape, DType::I64, x.device());
   max_forward("max", out, index, x, outer, R, inner);
-  tape().record("max", {x}, {out}, [x, index, outer, R, inner](const TensorList& dout) -> TensorList {
-    Tensor dx = Tensor::empty_like(x);
-    if (x.is_cuda()) {
+  const Shape x_shape = x.shape();  // backward needs x's shape and the arg-max, not x's values
+  tape().record("max", {x}, {out}, [x_shape, index, outer, R, inner](const TensorList& dout) -> TensorList {
+    Tensor dx = Tensor::empty(x_shape, dout[0].dtype(), dout[0].device());
+    if (dx.is_cuda()) {
       SAR_ON_CUDA("max backward", max_axis_backward_cuda(dx.data<float>(), dout[0].data<float>(),
                                                          index.data<int64_t>(), outer, R, inner));
     } else {
-      dispatch_float(x.dtype(), "max backward", [&](auto zero) {
+      dispatch_float(dx.dtype(), "max backward", [&](auto zero) {
         using T = decltype(zero);
         max_axis_backward_cpu<T>(dx.data<T>(), dout[0].data<T>(), index.data<int64_t>(), outer, R, inner);
       });

@@ -41,8 +41,8 @@ Tensor reshape(const Tensor& x, const std::vector<int64_t>& dims) {
     resolved[infer] = x.numel() / known;
   }
   Tensor y = x.view_as_shape(Shape(resolved));
-  tape().record("reshape", {x}, {y}, [x](const TensorList& dy) -> TensorList {
-    return {dy[0].view_as_shape(x.shape())};
+  tape().record("reshape", {x}, {y}, [x_shape = x.shape()](const TensorList& dy) -> TensorList {
+    return {dy[0].view_as_shape(x_shape)};
   });
   return y;
 }
@@ -169,13 +169,19 @@ Tensor concat(const std::vector<Tensor>& xs, int axis_arg) {
     start += x.shape()[axis];
   }
 
-  tape().record("concat", xs, {out}, [xs, axis](const TensorList& dout) -> TensorList {
+  std::vector<int64_t> sizes;  // of each input along axis: backward needs no more of them
+  std::vector<bool> needs_grad;
+  for (const Tensor& x : xs) {
+    sizes.push_back(x.shape()[axis]);
+    needs_grad.push_back(x.requires_grad());
+  }
+  tape().record("concat", xs, {out}, [sizes, needs_grad, axis](const TensorList& dout) -> TensorList {
     // Each input's gradient is its own block of dout.
     TensorList dxs;
     int64_t begin = 0;
-    for (const Tensor& x : xs) {
-      const int64_t end = begin + x.shape()[axis];
-      dxs.push_back(x.requires_grad() ? slice(dout[0], axis, begin, end) : Tensor());
+    for (size_t i = 0; i < sizes.size(); ++i) {
+      const int64_t end = begin + sizes[i];
+      dxs.push_back(needs_grad[i] ? slice(dout[0], axis, begin, end) : Tensor());
       begin = end;
     }
     return dxs;
@@ -203,9 +209,9 @@ Tensor slice(const Tensor& x, int axis_arg, int64_t begin, int64_t end) {
     copy_rows(out, 0, x, begin, axis, end - begin);
   }
 
-  tape().record("slice", {x}, {out}, [x, axis, begin, end](const TensorList& dout) -> TensorList {
+  tape().record("slice", {x}, {out}, [x_shape = x.shape(), axis, begin, end](const TensorList& dout) -> TensorList {
     // Rows outside [begin, end) did not reach the output: their gradient is zero.
-    Tensor dx = Tensor::zeros_like(x);
+    Tensor dx = Tensor::zeros(x_shape, dout[0].dtype(), dout[0].device());
     copy_rows(dx, begin, dout[0], 0, axis, end - begin);
     return {dx};
   });
@@ -257,9 +263,10 @@ Tensor gather(const Tensor& x, int axis_arg, const Tensor& index) {
   Tensor out = Tensor::empty(index.shape(), x.dtype(), x.device());
   gather_forward(out, x, index, outer, Rx, Ri, inner);
 
-  tape().record("gather", {x}, {out}, [x, index, outer, Rx, Ri, inner](const TensorList& dout) -> TensorList {
+  const Shape x_shape = x.shape();  // backward needs x's shape and the index, not x's values
+  tape().record("gather", {x}, {out}, [x_shape, index, outer, Rx, Ri, inner](const TensorList& dout) -> TensorList {
     // An element of x picked k times receives the sum of its k gradients; never picked, zero.
-    Tensor dx = Tensor::zeros_like(x);
+    Tensor dx = Tensor::zeros(x_shape, dout[0].dtype(), dout[0].device());
     gather_backward(dx, dout[0], index, outer, Rx, Ri, inner);
     return {dx};
   });
