@@ -14,9 +14,9 @@ __global__ void unary_forward_kernel(UnaryOp op, float* y, const float* x, int64
   GRID_STRIDE_LOOP(i, n) y[i] = unary_value(op, x[i], alpha);
 }
 
-__global__ void unary_backward_kernel(UnaryOp op, float* dx, const float* dy, const float* x, const float* y,
-                                      int64_t n, float alpha) {
-  GRID_STRIDE_LOOP(i, n) dx[i] = dy[i] * unary_derivative(op, x[i], y[i], alpha);
+__global__ void unary_backward_kernel(UnaryOp op, float* dx, const float* dy, const float* saved, int64_t n,
+                                      float alpha) {
+  GRID_STRIDE_LOOP(i, n) dx[i] = dy[i] * unary_derivative(op, saved[i], alpha);
 }
 
 __global__ void binary_forward_kernel(BinaryOp op, float* out, const float* a, const float* b, BroadcastIndex bi,
@@ -46,10 +46,9 @@ void unary_forward_cuda(UnaryOp op, float* y, const float* x, int64_t n, float a
   CUDA_CHECK_LAUNCH(unary_forward_kernel);
 }
 
-void unary_backward_cuda(UnaryOp op, float* dx, const float* dy, const float* x, const float* y, int64_t n,
-                         float alpha) {
+void unary_backward_cuda(UnaryOp op, float* dx, const float* dy, const float* saved, int64_t n, float alpha) {
   if (n == 0) return;
-  unary_backward_kernel<<<cuda::blocks_for(n), cuda::kThreads, 0, stream()>>>(op, dx, dy, x, y, n, alpha);
+  unary_backward_kernel<<<cuda::blocks_for(n), cuda::kThreads, 0, stream()>>>(op, dx, dy, saved, n, alpha);
   CUDA_CHECK_LAUNCH(unary_backward_kernel);
 }
 

@@ -26,8 +26,7 @@ void random_fill_cuda(float* out, int64_t n, RandomKind kind, uint64_t seed, uin
 
 // ---- elementwise (cuda/elementwise.cu) ----
 void unary_forward_cuda(UnaryOp op, float* y, const float* x, int64_t n, float alpha);
-void unary_backward_cuda(UnaryOp op, float* dx, const float* dy, const float* x, const float* y, int64_t n,
-                         float alpha);
+void unary_backward_cuda(UnaryOp op, float* dx, const float* dy, const float* saved, int64_t n, float alpha);
 void binary_forward_cuda(BinaryOp op, float* out, const float* a, const float* b, const BroadcastIndex& bi,
                          int64_t n);
 void binary_backward_cuda(BinaryOp op, float* da, float* db, const float* dout, const float* a, const float* b,
