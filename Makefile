@@ -6,6 +6,7 @@
 #   make bench         speed against PyTorch on the same shapes, same run (BENCH_DEVICE=cuda on a GPU)
 #   make demo          trains and evaluates SAR on synthetic data into runs/demo/ (the main job)
 #   make gradcheck     float64 gradient checks of every op, layer and head loss, and of every backbone x head
+#   make asan-test     the test suite under AddressSanitizer + UndefinedBehaviorSanitizer (CPU build, build-asan/)
 # Missing Debian packages are installed here when running as root (apt-get), so a fresh
 # machine needs only `make test`.
 
@@ -62,6 +63,12 @@ ifeq ($(STATIC_BLAS),1)
 else
   LDLIBS := -L$(OPENBLAS_DIR) -Wl,-rpath,$(OPENBLAS_DIR) -lopenblas -fopenmp -lpthread
 endif
+# ASAN=1: AddressSanitizer + UndefinedBehaviorSanitizer, any undefined behaviour fatal (make asan-test).
+ifeq ($(ASAN),1)
+  SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+  CXXFLAGS += $(SANITIZE)
+  LDLIBS += $(SANITIZE)
+endif
 ifeq ($(CUDA),1)
   CXXFLAGS += -I$(CUDA_HOME)/include -I$(CUDNN_DIR)/include
   NVCCFLAGS += -I$(CUDNN_DIR)/include
@@ -81,7 +88,7 @@ SAR_BIN := $(BUILD)/sar
 TEST_BIN := $(BUILD)/sar_tests
 TEST_ARGS ?=
 
-.PHONY: all test gpu-check gpu-bundle bench demo clean install-deps gradcheck
+.PHONY: all test asan-test gpu-check gpu-bundle bench demo clean install-deps gradcheck
 all: $(SAR_BIN)
 
 # A change of configuration (CUDA on/off, flags) rebuilds everything: objects depend on
@@ -121,6 +128,10 @@ $(TEST_BIN): $(TEST_OBJS) $(LIB)
 # OMP_WAIT_POLICY=PASSIVE: idle OpenMP threads sleep instead of spinning (see train/main.cpp).
 test: $(TEST_BIN) $(SAR_BIN)
 	OMP_WAIT_POLICY=$${OMP_WAIT_POLICY:-PASSIVE} SAR_BIN=$(SAR_BIN) $(TEST_BIN) $(TEST_ARGS)
+
+# The whole suite under ASan + UBSan, CPU-only, in its own folder (~3x slower than make test).
+asan-test:
+	$(MAKE) BUILD=build-asan CUDA=0 ASAN=1 test
 
 # A build to carry to a GPU machine that has no Debian -dev packages (the device tool's
 # `carry`, 64 MiB at most): OpenBLAS linked statically, binaries stripped.

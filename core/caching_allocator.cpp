@@ -31,13 +31,15 @@ void* CachingAllocator::allocate(size_t bytes) {
     stats_.cache_hits++;
   } else {
     ptr = raw_alloc_(size);
+    const size_t cached = stats_.bytes_cached;
     if (!ptr) {  // out of memory: give the cache back and try once more
       empty_cache_locked();
       ptr = raw_alloc_(size);
     }
     SAR_CHECK(ptr, device_name_, " out of memory: tried to allocate ", format_bytes(size), " with ",
-              format_bytes(stats_.bytes_in_use), " in use and the cache emptied",
-              "; hint: use a smaller batch size (--set batch_size=...)");
+              format_bytes(stats_.bytes_in_use), " in use by tensors and ", format_bytes(cached),
+              " cached (given back, and the retry failed too); hint: a smaller batch (--set train.batch_size=N)",
+              " or input (--set model.input=[H,W])");
     stats_.raw_allocs++;
   }
   live_[ptr] = size;

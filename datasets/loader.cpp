@@ -141,6 +141,11 @@ bool Loader::next(Batch* batch) {
   return true;
 }
 
+size_t Loader::unreadable() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return bad_.size();
+}
+
 // The sample for `position`: order_[position], or under skip_bad the first readable index after
 // it in the epoch's order (see the skip rule in loader.h). Returns the source index used.
 size_t Loader::read_sample(size_t position, Image* image, PersonRecord* person) {

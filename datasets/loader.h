@@ -121,6 +121,7 @@ class Loader {
 
   size_t batches_per_epoch() const;
   int64_t replaced() const { return replaced_; }  // samples replaced under skip_bad, all epochs so far
+  size_t unreadable() const;                       // distinct source samples found unreadable so far
   const SampleSource& source() const { return *source_; }
   const LoaderConfig& config() const { return config_; }
 
@@ -140,7 +141,7 @@ class Loader {
   std::vector<size_t> order_;        // [n] this epoch's source indices; fixed while workers run
   std::vector<std::thread> workers_;
 
-  std::mutex mutex_;                 // guards everything below except replaced_
+  mutable std::mutex mutex_;         // guards everything below except replaced_
   std::condition_variable ready_;    // a batch finished (next() waits)
   std::condition_variable space_;    // next() took a batch, or stop (workers wait)
   bool stop_ = false;

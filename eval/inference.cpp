@@ -152,7 +152,7 @@ std::vector<PersonPrediction> predict_people(PoseModel& model, const SampleSourc
   config.workers = options.workers;
   config.shuffle = false;
   config.drop_last = false;
-  config.skip_bad = false;  // see the header: an unreadable image must stop evaluation
+  config.skip_bad = options.skip_unreadable;  // the loader's replacements are dropped below
   config.device = options.device;
   config.crop = crop;
   config.crop.train = false;
@@ -163,6 +163,7 @@ std::vector<PersonPrediction> predict_people(PoseModel& model, const SampleSourc
   EvalMode eval_mode(model);
   std::vector<PersonPrediction> people;
   people.reserve(n);
+  std::vector<bool> predicted(source.size(), false);  // by source index: a loader replacement repeats one
   Batch batch;
   while (loader.next(&batch)) {
     CropPredictions p = predict_crops(model, batch.images, meta.flip_index, options.flip, options.keep_maps);
@@ -171,6 +172,8 @@ std::vector<PersonPrediction> predict_people(PoseModel& model, const SampleSourc
     Tensor images = options.keep_maps ? batch.images.to(Device::CPU) : Tensor();
     const int64_t K = head.num_keypoints;
     for (size_t r = 0; r < batch.samples.size(); ++r) {
+      if (predicted[batch.indices[r]]) continue;  // the stand-in for an unreadable person
+      predicted[batch.indices[r]] = true;
       PersonPrediction person;
       person.crop = std::move(batch.samples[r]);
       person.image_id = person.crop.image_id;
@@ -194,7 +197,8 @@ std::vector<PersonPrediction> predict_people(PoseModel& model, const SampleSourc
     }
     if (options.progress) options.progress(people.size(), n);
   }
-  SAR_CHECK(people.size() == n, "predict_people: the loader gave ", people.size(), " people of ", n);
+  SAR_CHECK(people.size() + loader.unreadable() == n, "predict_people: the loader gave ", people.size(),
+            " people of ", n, " with ", loader.unreadable(), " unreadable");
   return people;
 }
 

@@ -4,10 +4,11 @@
 // results that pycocotools (or eval/coco_eval.h) reads.
 //
 //   crops        Loader over the source, eval crops (crop.train and crop.with_heatmaps are
-//                forced off), in source order (no shuffle, no drop); skip_bad is off, so an
-//                unreadable image stops inference with the loader's error naming it: replacing
-//                it by the next readable person (as training does) would predict that person
-//                twice and this one never, and the AP would drop for no visible reason
+//                forced off), in source order (no shuffle, no drop). An unreadable image stops
+//                inference with the loader's error naming it, unless skip_unreadable: then its
+//                people are left out (warned on stderr, and missing from the result, so they
+//                count as missed and the caller can count them), never replaced by another
+//                person as training does, which would predict that person twice
 //   forward      features once, then head.predict (coords in crop pixels, scores) and, with
 //                keep_maps, head.confidence_maps on the same features
 //   flip test    the batch mirrored left-right (flip along W) through the model; its x mirrored
@@ -41,6 +42,7 @@ struct InferenceOptions {
   int workers = 2;
   bool keep_maps = false;          // keep each person's confidence maps and crop (sar infer --maps)
   size_t max_people = 0;           // > 0: only the first N people of the source
+  bool skip_unreadable = false;    // leave out the people of unreadable images (see "crops" above)
   Device device = Device::CPU;     // where the model lives
   // Called after each batch with (people done, people in all), e.g. for a progress line.
   std::function<void(size_t, size_t)> progress;

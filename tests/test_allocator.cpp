@@ -76,8 +76,13 @@ TEST_CASE("caching allocator: out of memory empties the cache, retries, then exp
   void* q = a.allocate(2048);  // needs the cache emptied first
   CHECK(q != nullptr);
   CHECK(a.stats().raw_frees == 1);
+  void* r = a.allocate(1024);
+  a.release(r);  // 1 KiB cached when the next request fails
   CHECK_THROWS_WITH_AS(a.allocate(8192),
-                       doctest::Contains("fake out of memory: tried to allocate 8.0 KiB with 2.0 KiB in use"), Error);
+                       doctest::Contains("fake out of memory: tried to allocate 8.0 KiB with 2.0 KiB in use by tensors "
+                                         "and 1.0 KiB cached (given back, and the retry failed too); hint: a smaller "
+                                         "batch (--set train.batch_size=N)"),
+                       Error);
   CHECK_THROWS_WITH_AS(a.release(reinterpret_cast<void*>(0x10)),
                        doctest::Contains("release of a pointer it did not allocate"), Error);
   a.release(q);
@@ -96,4 +101,14 @@ CUDA_TEST_CASE("caching allocator: a training step makes no cudaMalloc after war
   for (int i = 0; i < 3; ++i) step();
   CHECK(cuda_allocator_stats().raw_allocs == raw_before);
   CHECK(cuda_allocator_stats().cache_hits > 0);
+}
+
+CUDA_TEST_CASE("caching allocator: a request beyond the device's memory explains itself (float32, cuda)") {
+  // 2^40 floats = 4 TiB: more than any GPU has; cudaMalloc fails, the cache is given back, the
+  // retry fails, and the error says what was asked and what is held, with the hint.
+  Tensor keep = Tensor::zeros({1024}, DType::F32, Device::CUDA);
+  CHECK_THROWS_WITH_AS(Tensor::empty({int64_t(1) << 40}, DType::F32, Device::CUDA),
+                       doctest::Contains("cuda out of memory: tried to allocate 4096.00 GiB with"), Error);
+  Tensor after = Tensor::ones({1024}, DType::F32, Device::CUDA);  // the device still works
+  CHECK(sum(after).item() == 1024);
 }

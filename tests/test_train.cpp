@@ -15,7 +15,9 @@
 #include "train/trainer.h"
 
 using namespace sar;
+using sar::test::coco_dataset_options;
 using sar::test::run_sar;
+using sar::test::write_coco_dataset;
 using sar::test::temp_dir;
 
 namespace {
@@ -190,36 +192,12 @@ TEST_CASE("sar eval on a COCO-format data set with detector boxes, and its refus
   // A COCO-format data set on disk: 6 synthetic figures as PNG files, their json and a
   // detector's boxes (the true boxes, scored 0.9, and one far-off false positive scored 0.05).
   const std::string dir = temp_dir("cli_coco");
-  SyntheticConfig sc;
-  sc.image_h = sc.image_w = 64;
-  const SyntheticDataset figures(sc);
-  const DatasetMeta meta = figures.meta();
-  nlohmann::json images = nlohmann::json::array(), annotations = nlohmann::json::array(), dets = nlohmann::json::array();
-  for (size_t i = 0; i < 6; ++i) {
-    Image image;
-    PersonRecord p;
-    figures.get(i, &image, &p);
-    const std::string name = "img" + std::to_string(i) + ".png";
-    write_png(dir + "/" + name, image);
-    int labelled = 0;
-    for (int k = 0; k < meta.num_keypoints(); ++k) labelled += p.keypoints[size_t(3 * k + 2)] > 0;
-    images.push_back({{"id", i + 1}, {"file_name", name}, {"width", 64}, {"height", 64}});
-    annotations.push_back({{"id", i + 1}, {"image_id", i + 1}, {"category_id", 1}, {"keypoints", p.keypoints},
-                           {"num_keypoints", labelled}, {"bbox", p.bbox}, {"area", p.area}, {"iscrowd", 0}});
-    dets.push_back({{"image_id", i + 1}, {"category_id", 1}, {"bbox", p.bbox}, {"score", 0.9}});
-  }
+  nlohmann::json dets = nlohmann::json::array();
+  for (const PersonRecord& p : write_coco_dataset(dir, 6))
+    dets.push_back({{"image_id", dets.size() + 1}, {"category_id", 1}, {"bbox", p.bbox}, {"score", 0.9}});
   dets.push_back({{"image_id", 1}, {"category_id", 1}, {"bbox", {40, 40, 20, 20}}, {"score", 0.05}});
-  const nlohmann::json category = {{"id", 1}, {"name", "person"}, {"keypoints", meta.keypoint_names},
-                                   {"sigmas", meta.sigmas}};
-  std::ofstream(dir + "/coco.json") << nlohmann::json{{"images", images}, {"annotations", annotations},
-                                                      {"categories", {category}}}.dump();
   std::ofstream(dir + "/dets.json") << dets.dump();
-  const std::string data = " --set data.dataset=coco --set data.root=" + dir +
-                           " --set data.train.ann=coco.json --set data.train.images=."
-                           " --set data.val.ann=coco.json --set data.val.images=."
-                           " --set model.backbone=resnet18 --set model.deconv_layers=1 --set model.deconv_channels=8"
-                           " --set model.input=[32,32] --set train.batch_size=2 --set train.max_steps=1"
-                           " --set train.warmup_iters=0 --set eval.batch_size=2";
+  const std::string data = coco_dataset_options(dir) + " --set train.max_steps=1";
   const auto train = run_sar("train --config configs/synthetic_demo.json --device cpu --out " + dir + "/run" + data);
   INFO(train.output);
   REQUIRE(train.exit_code == 0);

@@ -8,9 +8,15 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
 #include "core/device.h"
 #include "core/error.h"
 #include "core/rng.h"
+#include "datasets/image_io.h"
+#include "datasets/synthetic.h"
 
 namespace sar::test {
 
@@ -76,6 +82,41 @@ std::string temp_dir(const std::string& name) {
   const std::string dir = "/tmp/sar_test_" + name + "_" + std::to_string(::getpid());
   REQUIRE(std::system(("rm -rf " + dir + " && mkdir -p " + dir).c_str()) == 0);
   return dir;
+}
+
+std::vector<PersonRecord> write_coco_dataset(const std::string& dir, size_t n) {
+  SyntheticConfig sc;
+  sc.image_h = sc.image_w = 64;
+  const SyntheticDataset figures(sc);
+  const DatasetMeta meta = figures.meta();
+  std::vector<PersonRecord> people;
+  nlohmann::json images = nlohmann::json::array(), annotations = nlohmann::json::array();
+  for (size_t i = 0; i < n; ++i) {
+    Image image;
+    PersonRecord p;
+    figures.get(i, &image, &p);
+    const std::string name = "img" + std::to_string(i) + ".png";
+    write_png(dir + "/" + name, image);
+    int labelled = 0;
+    for (int k = 0; k < meta.num_keypoints(); ++k) labelled += p.keypoints[size_t(3 * k + 2)] > 0;
+    images.push_back({{"id", i + 1}, {"file_name", name}, {"width", 64}, {"height", 64}});
+    annotations.push_back({{"id", i + 1}, {"image_id", i + 1}, {"category_id", 1}, {"keypoints", p.keypoints},
+                           {"num_keypoints", labelled}, {"bbox", p.bbox}, {"area", p.area}, {"iscrowd", 0}});
+    people.push_back(p);
+  }
+  const nlohmann::json category = {{"id", 1}, {"name", "person"}, {"keypoints", meta.keypoint_names},
+                                   {"sigmas", meta.sigmas}};
+  std::ofstream(dir + "/coco.json") << nlohmann::json{{"images", images}, {"annotations", annotations},
+                                                      {"categories", {category}}}.dump();
+  return people;
+}
+
+std::string coco_dataset_options(const std::string& dir) {
+  return " --set data.dataset=coco --set data.root=" + dir +
+         " --set data.train.ann=coco.json --set data.train.images=."
+         " --set data.val.ann=coco.json --set data.val.images=."
+         " --set model.backbone=resnet18 --set model.deconv_layers=1 --set model.deconv_channels=8"
+         " --set model.input=[32,32] --set train.batch_size=2 --set train.warmup_iters=0 --set eval.batch_size=2";
 }
 
 }  // namespace sar::test

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/tensor.h"
+#include "datasets/sample.h"
 
 namespace sar::test {
 
@@ -43,6 +44,15 @@ std::string error_of(const std::function<void()>& run);
 
 // A fresh, empty folder under /tmp for one test (named after the test and the process).
 std::string temp_dir(const std::string& name);
+
+// A COCO-format data set on disk, as a user brings one: the first n synthetic figures (64x64)
+// as dir/img<i>.png and dir/coco.json (image ids and annotation ids 1..n). Returns the people
+// (boxes and keypoints) for tests that build detector boxes from them.
+std::vector<PersonRecord> write_coco_dataset(const std::string& dir, size_t n);
+
+// The `sar train` options that point a config at that data set (train and val both), with a
+// ResNet-18 small enough for a test at 32x32, batch 2.
+std::string coco_dataset_options(const std::string& dir);
 
 }  // namespace sar::test
 

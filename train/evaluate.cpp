@@ -54,6 +54,7 @@ InferenceOptions Evaluator::inference_options(Device device) const {
   options.batch_size = config_.eval.batch_size;
   options.workers = config_.data.workers;
   options.max_people = size_t(config_.eval.max_images);
+  options.skip_unreadable = config_.data.skip_bad;
   options.device = device;
   return options;
 }
@@ -100,6 +101,10 @@ Evaluation Evaluator::run(PoseModel& model, Device device, const std::string& re
   std::snprintf(line, sizeof line, "PCK@%g (%s): %.4f over %lld keypoints of %lld people; mean pixel error %.2f px\n",
                 pck.alpha, norm.c_str(), r.pck, (long long)r.keypoints, (long long)r.people, r.mean_px_error);
   out.table += line;
+  const size_t asked = options.max_people > 0 ? std::min(options.max_people, source_->size()) : source_->size();
+  if (people.size() < asked)
+    out.table += cat(asked - people.size(), " of ", asked, " val people are in unreadable images (data.skip_bad): ",
+                     "not predicted, so they count as missed\n");
   return out;
 }
 

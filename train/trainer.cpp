@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "core/atomic_write.h"
+#include "core/caching_allocator.h"
 #include "core/error.h"
 #include "core/tape.h"
 #include "datasets/image_io.h"
@@ -86,6 +87,7 @@ class Run {
   void train_step(const Batch& batch, int epoch);
   void evaluate_and_plot(int epoch);
   void save_checkpoint();
+  void check_disk_space() const;
   void write_report(const TrainSummary& summary) const;
   std::string path(const std::string& name) const { return options_.out_dir + "/" + name; }
 
@@ -111,6 +113,11 @@ Run::Run(const RunConfig& config, const TrainOptions& options)
     : config_(config), options_(options), progress_line_(options.progress_tty, config.train.log_every, options.quiet) {
   make_run_dir(options_.out_dir);
   make_run_dir(path("checkpoints"));
+  const int abandoned =
+      remove_abandoned_temporaries(options_.out_dir) + remove_abandoned_temporaries(path("checkpoints"));
+  if (abandoned > 0)
+    progress_line_.message(cat("removed ", abandoned, " partial file(s) left in ", options_.out_dir,
+                               " by an interrupted write (the files they were replacing are intact)"));
   device_ = resolve_device(options_.device);
   set_deterministic_algorithms(options_.deterministic);
   state_.threads = cpu_threads();
@@ -128,6 +135,7 @@ Run::Run(const RunConfig& config, const TrainOptions& options)
   optimizer_ = std::make_unique<Optimizer>(optimizer_config(config_.train), model_->named_parameters());
   schedule_ = schedule_config(config_.train);
   check_lr_schedule(schedule_);
+  check_disk_space();
 
   const std::string last = path("checkpoints/last.safetensors");
   if (options_.resume) {
@@ -191,6 +199,26 @@ void Run::train_step(const Batch& batch, int epoch) {
     train_log_->append({double(step), double(epoch), lr, loss_, grad_norm});
 }
 
+// Checkpoints need room for last.safetensors (model + optimizer state) and best.safetensors (the
+// model), and each is written beside the old file before replacing it: refuse to start on a disk
+// with less than that, rather than fail hours in. Files already there (a resume) count as room.
+void Run::check_disk_space() const {
+  uint64_t model_bytes = 0, optimizer_bytes = 0, existing = 0;
+  for (const auto& [name, t] : model_->state()) model_bytes += t.nbytes();
+  for (const auto& [name, t] : optimizer_->state()) optimizer_bytes += t.nbytes();
+  for (const char* file : {"checkpoints/last.safetensors", "checkpoints/best.safetensors"}) {
+    struct stat st;
+    if (::stat(path(file).c_str(), &st) == 0) existing += uint64_t(st.st_size);
+  }
+  const uint64_t kLogsAndPngs = uint64_t(16) << 20;
+  const uint64_t needed = 3 * model_bytes + 2 * optimizer_bytes + kLogsAndPngs;
+  const uint64_t available = free_disk_bytes(options_.out_dir) + existing;
+  SAR_CHECK(available >= needed, options_.out_dir, ": its disk has ", format_bytes(available),
+            " free; this run's checkpoints need about ", format_bytes(needed),
+            " (last.safetensors with the optimizer state and best.safetensors, each written beside the old one "
+            "before replacing it); free some space or choose another --out");
+}
+
 void Run::save_checkpoint() {
   save_train_checkpoint(path("checkpoints/last.safetensors"), *model_, *optimizer_, state_, config_json_);
 }
@@ -244,6 +272,9 @@ TrainSummary Run::train() {
       done = t.max_steps > 0 && state_.step >= t.max_steps;
     }
     progress_line_.end_epoch();
+    if (loader_->unreadable() > 0)
+      progress_line_.message(cat(loader_->unreadable(), " of ", train_source_->size(),
+                                 " training samples are unreadable (warned above) and were replaced (data.skip_bad)"));
     if (!done) {  // the epoch finished: the next one starts at its first batch
       state_.epoch = epoch + 1;
       state_.batch = 0;
@@ -276,6 +307,9 @@ void Run::write_report(const TrainSummary& s) const {
               evaluator_->source().size(), " validation\n");
   text += cat("- ", s.steps, " steps on ", device_name(device_), " (", state_.threads, " CPU threads) in ",
               format_duration(s.seconds), "\n");
+  if (loader_->unreadable() > 0)
+    text += cat("- ", loader_->unreadable(), " unreadable training samples skipped (data.skip_bad; ", loader_->replaced(),
+                " replacements over the run)\n");
   if (!s.metric.empty()) {
     text += cat("- final ", s.metric, ": ", s.final_metric, "; best ", s.best_metric, " after epoch ", s.best_epoch, "\n\n");
     text += "```\n" + last_eval_.table + "```\n\n";
