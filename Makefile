@@ -147,9 +147,13 @@ PIP_NVIDIA_LIBS := $(shell python3 -c "import nvidia, glob, os; print(':'.join(s
 GPU_ENV := $(if $(PIP_NVIDIA_LIBS),LD_LIBRARY_PATH=$(PIP_NVIDIA_LIBS):$$LD_LIBRARY_PATH)
 
 SANITIZER := $(or $(shell command -v compute-sanitizer 2>/dev/null),$(wildcard $(CUDA_HOME)/bin/compute-sanitizer))
+# racecheck (shared-memory hazards) on the tests of the kernels that use shared memory
+# (grep -l __shared__ cuda/*.cu: optim, reduce, sar_decode, sar_loss); on everything it takes too long.
+RACECHECK_TESTS := optimizer: fused*,sum/mean/max: CUDA*,sar_decode_topm: CUDA*,sar_loss: CUDA*
 
 # On a GPU machine: every CUDA test must run (SAR_REQUIRE_CUDA makes a missing device an
-# error, not a skip), then the same under compute-sanitizer when it is installed.
+# error, not a skip), then the same under compute-sanitizer memcheck, and racecheck on the
+# shared-memory kernels, when compute-sanitizer is installed.
 # NOBUILD=1 runs a build/ carried over from another machine as it is.
 gpu-check: $(if $(NOBUILD),,$(TEST_BIN) $(SAR_BIN))
 	@test "$(CUDA)" = 1 || { echo "gpu-check: needs a CUDA build, but nvcc was not found"; exit 1; }
@@ -158,7 +162,9 @@ gpu-check: $(if $(NOBUILD),,$(TEST_BIN) $(SAR_BIN))
 	@if [ -n "$(SANITIZER)" ]; then \
 	  $(GPU_ENV) SAR_REQUIRE_CUDA=1 $(SANITIZER) --tool memcheck --error-exitcode 1 $(TEST_BIN) --test-suite=cuda 2>&1 \
 	    | tee -a $(BUILD)/gpu-check.log | tail -3; test $${PIPESTATUS[0]} = 0; \
-	else echo "gpu-check: compute-sanitizer not found, memcheck skipped" | tee -a $(BUILD)/gpu-check.log; fi
+	  $(GPU_ENV) SAR_REQUIRE_CUDA=1 $(SANITIZER) --tool racecheck --error-exitcode 1 $(TEST_BIN) --test-suite=cuda \
+	    --test-case="$(RACECHECK_TESTS)" 2>&1 | tee -a $(BUILD)/gpu-check.log | tail -3; test $${PIPESTATUS[0]} = 0; \
+	else echo "gpu-check: compute-sanitizer not found, memcheck and racecheck skipped" | tee -a $(BUILD)/gpu-check.log; fi
 
 # Speed against PyTorch on the same shapes in the same run (ratios, never bare times).
 # BENCH_DEVICE=cuda on a GPU machine. PyTorch: Debian's python3-torch (/usr/bin/python3).

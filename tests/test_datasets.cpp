@@ -603,7 +603,9 @@ SHARED_DATA_TEST_CASE("image_io: real JPEGs and PNGs decode to the sizes their j
   CHECK(decoded == 17);
   // 300-W's json has no keypoint names to load by, so its image sizes are read directly.
   std::ifstream in(shared("mmpose_fixtures/300w/test_300w.json"));
-  for (const nlohmann::json& record : nlohmann::json::parse(in)["images"]) {
+  // Named: a range-for over parse(in)["images"] would walk a temporary destroyed before the loop.
+  const nlohmann::json w300 = nlohmann::json::parse(in);
+  for (const nlohmann::json& record : w300["images"]) {
     const Image image = decode_image(shared("mmpose_fixtures/300w/" + record["file_name"].get<std::string>()));
     CHECK(image.width == record["width"].get<int>());
     CHECK(image.height == record["height"].get<int>());
