@@ -1,3 +1,5 @@
+// caching_allocator.cpp: core/caching_allocator.h's size rounding, free lists, the retry after
+// emptying the cache on out of memory, and the statistics.
 #include "core/caching_allocator.h"
 
 #include <cstdio>
@@ -8,6 +10,8 @@ namespace sar {
 
 CachingAllocator::CachingAllocator(std::string device_name, RawAlloc raw_alloc, RawFree raw_free)
     : device_name_(std::move(device_name)), raw_alloc_(std::move(raw_alloc)), raw_free_(std::move(raw_free)) {}
+
+CachingAllocator::~CachingAllocator() { empty_cache_locked(); }
 
 size_t CachingAllocator::round_size(size_t bytes) {
   const size_t kSmall = 512, kLarge = size_t(1) << 20;

@@ -38,6 +38,9 @@ class CachingAllocator {
   using RawFree = std::function<void(void* ptr)>;
 
   CachingAllocator(std::string device_name, RawAlloc raw_alloc, RawFree raw_free);
+  ~CachingAllocator();  // gives the cached blocks back (blocks still handed out are the owners' to free)
+  CachingAllocator(const CachingAllocator&) = delete;
+  CachingAllocator& operator=(const CachingAllocator&) = delete;
 
   void* allocate(size_t bytes);  // throws sar::Error when out of memory, even after emptying the cache
   void release(void* ptr);       // back to its bin's free list
