@@ -20,6 +20,7 @@
 #include "tests/test_util.h"
 
 using namespace sar;
+using sar::test::stderr_of;
 using sar::test::error_of;
 
 namespace {
@@ -35,34 +36,6 @@ std::string temp_path(const std::string& name) {
 }
 
 bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
-// What `run` prints on stderr (sent to a temporary file meanwhile).
-std::string stderr_of(const std::function<void()>& run) {
-  const std::string path = temp_path("stderr.txt");
-  std::fflush(stderr);
-  const int saved = ::dup(2);
-  const int file = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  REQUIRE(file >= 0);
-  ::dup2(file, 2);
-  ::close(file);
-  auto restore = [&] {
-    std::fflush(stderr);
-    ::dup2(saved, 2);
-    ::close(saved);
-  };
-  try {
-    run();
-  } catch (...) {
-    restore();
-    throw;
-  }
-  restore();
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  std::remove(path.c_str());
-  return text.str();
-}
 
 std::vector<int64_t> annotation_ids(const KeypointDataset& data) {
   std::vector<int64_t> ids;

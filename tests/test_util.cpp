@@ -1,5 +1,6 @@
 #include "tests/test_util.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -9,6 +10,7 @@
 #include <cstdlib>
 
 #include <fstream>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -82,6 +84,33 @@ std::string temp_dir(const std::string& name) {
   const std::string dir = "/tmp/sar_test_" + name + "_" + std::to_string(::getpid());
   REQUIRE(std::system(("rm -rf " + dir + " && mkdir -p " + dir).c_str()) == 0);
   return dir;
+}
+
+std::string stderr_of(const std::function<void()>& run) {
+  const std::string path = "/tmp/sar_test_stderr_" + std::to_string(::getpid()) + ".txt";
+  std::fflush(stderr);
+  const int saved = ::dup(2);
+  const int file = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  REQUIRE(file >= 0);
+  ::dup2(file, 2);
+  ::close(file);
+  auto restore = [&] {
+    std::fflush(stderr);
+    ::dup2(saved, 2);
+    ::close(saved);
+  };
+  try {
+    run();
+  } catch (...) {
+    restore();
+    throw;
+  }
+  restore();
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  std::remove(path.c_str());
+  return text.str();
 }
 
 std::vector<PersonRecord> write_coco_dataset(const std::string& dir, size_t n) {

@@ -42,6 +42,9 @@ CliResult run_sar(const std::string& args);
 // The message of the sar::Error that `run` throws (without its file:line), or "(no error)".
 std::string error_of(const std::function<void()>& run);
 
+// What `run` prints on stderr (sent to a temporary file meanwhile; restored on exceptions).
+std::string stderr_of(const std::function<void()>& run);
+
 // A fresh, empty folder under /tmp for one test (named after the test and the process).
 std::string temp_dir(const std::string& name);
 

@@ -36,7 +36,8 @@ void ProgressLine::step(int64_t batch, double loss, double lr, int64_t images) {
 void ProgressLine::print(int64_t batch) {
   const double seconds = std::chrono::duration<double>(Clock::now() - start_).count();
   const double rate = seconds > 0 ? images_ / seconds : 0;
-  const double eta = done_ > 0 ? seconds / done_ * double(batches_ - 1 - batch) : 0;
+  const double per_step = done_ > 0 ? seconds / double(done_) : 0;
+  const int64_t epoch_left = batches_ - 1 - batch, run_left = epoch_left + int64_t(epochs_ - 1 - epoch_) * batches_;
   char text[256];
   const int n = std::snprintf(text, sizeof text, "epoch %d/%d  ", epoch_ + 1, epochs_);
   std::string bar;
@@ -45,8 +46,10 @@ void ProgressLine::print(int64_t batch) {
     const int filled = batches_ > 0 ? int(kWidth * (batch + 1) / batches_) : kWidth;
     bar = "[" + std::string(size_t(filled), '#') + std::string(size_t(kWidth - filled), '.') + "]  ";
   }
-  std::snprintf(text + n, sizeof text - size_t(n), "%s%lld/%lld  loss %.4f  lr %.2e  %.1f img/s  ETA %s", bar.c_str(),
-                (long long)(batch + 1), (long long)batches_, loss_, lr_, rate, format_duration(eta).c_str());
+  std::snprintf(text + n, sizeof text - size_t(n), "%s%lld/%lld  loss %.4f  lr %.2e  %.1f img/s  ETA %s, run %s",
+                bar.c_str(), (long long)(batch + 1), (long long)batches_, loss_, lr_, rate,
+                format_duration(per_step * double(epoch_left)).c_str(),
+                format_duration(per_step * double(run_left)).c_str());
   if (tty_) std::fprintf(stderr, "\r%s\033[K", text);
   else std::fprintf(stderr, "%s\n", text);
   std::fflush(stderr);

@@ -1,5 +1,6 @@
 // progress.h: what a long run shows while it works. On a terminal, one line redrawn in place:
-//   epoch 3/8  [########............]  120/250  loss 0.1234  lr 1.00e-03  45.2 img/s  ETA 1:23
+//   epoch 3/8  [########............]  120/250  loss 0.1234  lr 1.00e-03  45.2 img/s  ETA 1:23, run 12:41
+// (ETA: the epoch's end; run: the last epoch's end at this epoch's pace, evaluations not counted).
 // Elsewhere (a log file, CI), a plain line every `every` steps and at the end of each epoch,
 // so logs stay readable and short.
 #pragma once
