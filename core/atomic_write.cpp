@@ -1,3 +1,5 @@
+// atomic_write.cpp: core/atomic_write.h's temp + fsync + rename, the sweep of temporaries a killed
+// run left behind, and the free-space query.
 #include "core/atomic_write.h"
 
 #include <dirent.h>

@@ -1,3 +1,5 @@
+// device.cpp: core/device.h's device names, CUDA availability (soft when there is no driver or GPU),
+// `--device auto|cpu|cuda` resolution and the deterministic-algorithms switch.
 #include "core/device.h"
 
 #include "core/error.h"

@@ -1,3 +1,4 @@
+// dtype.cpp: the size, name and kind of each element type of core/dtype.h.
 #include "core/dtype.h"
 
 namespace sar {

@@ -1,3 +1,4 @@
+// error.cpp: sar::Error's message, ending with the throwing file (from the project root) and line.
 #include "core/error.h"
 
 #include <cstring>

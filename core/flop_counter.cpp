@@ -1,3 +1,4 @@
+// flop_counter.cpp: the thread's current FlopCount (core/flop_counter.h) and the ops' count_macs.
 #include "core/flop_counter.h"
 
 namespace sar {

@@ -1,5 +1,5 @@
 // optim_math.h: the per-element math of the optimizer updates (train/optimizer.h), written once
-// for both devices (SAR_HD, as in core/scalar_math.h). core/cpu/optim_cpu.cpp and cuda/optim.cu
+// for both devices (SAR_HD, as in core/scalar_math.h). core/cpu/optim.cpp and cuda/optim.cu
 // call these, so the two backends update a parameter with the same operations in the same order.
 //
 // The operation order is PyTorch 1.13's single-tensor (non-foreach, non-fused) loop, so float64

@@ -1,3 +1,5 @@
+// rng.cpp: random tensors of core/rng.h (uniform, normal, Bernoulli), filled by the device's
+// Philox kernel.
 #include "core/rng.h"
 
 #include "core/cpu/kernels_cpu.h"

@@ -38,15 +38,15 @@ SAR_HD T sar_decode_weight_ratio(T s, T s_best) {
   return exp(log_sigmoid(s) - log_sigmoid(s_best));
 }
 
-// Where cell t = (i, k) = (t / W, t % W) of an H x W map puts its keypoint, in input-crop
-// pixels: stride * (W, H) * K_t with K_t = p_t - o_t and p_t = (k / W, i / H), i.e.
-//   xy[0] = stride * (k - W * o_x),   xy[1] = stride * (i - H * o_y).
-// offsets_row: this keypoint's [2, G] offsets (the x plane, then the y plane; G = H * W).
+// Where cell t = (row, col) = (t / w, t % w) of an h x w map puts its keypoint, in input-crop
+// pixels: stride * (w, h) * K_t with K_t = p_t - o_t and p_t = (col / w, row / h), i.e.
+//   xy[0] = stride * (col - w * o_x),   xy[1] = stride * (row - h * o_y).
+// offsets_row: this keypoint's [2, G] offsets (the x plane, then the y plane; G = h * w).
 template <typename T>
-SAR_HD void sar_decode_position(T* xy, const T* offsets_row, int64_t t, int64_t H, int64_t W, T stride) {
-  const int64_t i = t / W, k = t % W;
-  xy[0] = stride * (T(k) - T(W) * offsets_row[t]);
-  xy[1] = stride * (T(i) - T(H) * offsets_row[H * W + t]);
+SAR_HD void sar_decode_position(T* xy, const T* offsets_row, int64_t t, int64_t h, int64_t w, T stride) {
+  const int64_t row = t / w, col = t % w;
+  xy[0] = stride * (T(col) - T(w) * offsets_row[t]);
+  xy[1] = stride * (T(row) - T(h) * offsets_row[h * w + t]);
 }
 
 }  // namespace sar

@@ -67,7 +67,7 @@ struct LogSumExp {
   }
 };
 
-// ---- the SAR loss of one (image, keypoint) row, cell t = i * w + k of an h x w map ----
+// ---- the SAR loss of one (image, keypoint) row, cell t = row * w + col of an h x w map ----
 
 // Row r = n * J + j of the inputs, seen flat: offsets [N*J, 2, G] (channel 2j is x, 2j+1 is y),
 // logits [N*J, G], target [N*J, 2].
@@ -85,7 +85,7 @@ SAR_HD SarRow<T> sar_row(const T* offsets, const T* logits, const T* target, int
 }
 
 // What cell t contributes: log c_t, log r_t and the residual e = K_t - K* (Eq. 5, 8, 9) with
-// the grid prior p_t = (k / w, i / h) and K_t = p_t - o_t, as the official code has it.
+// the grid prior p_t = (col / w, row / h) and K_t = p_t - o_t, as the official code has it.
 template <typename T>
 struct SarCellTerms {
   T s;       // the logit s_t
@@ -95,13 +95,13 @@ struct SarCellTerms {
 };
 
 template <typename T>
-SAR_HD SarCellTerms<T> sar_cell_terms(const SarRow<T>& row, int t, int h, int w, T lambda) {
+SAR_HD SarCellTerms<T> sar_cell_terms(const SarRow<T>& inputs, int t, int h, int w, T lambda) {
   using std::fabs;
-  const int i = t / w, k = t % w;
+  const int row = t / w, col = t % w;
   SarCellTerms<T> c;
-  c.s = row.s[t];
-  c.ex = T(k) / T(w) - row.ox[t] - row.gx;
-  c.ey = T(i) / T(h) - row.oy[t] - row.gy;
+  c.s = inputs.s[t];
+  c.ex = T(col) / T(w) - inputs.ox[t] - inputs.gx;
+  c.ey = T(row) / T(h) - inputs.oy[t] - inputs.gy;
   c.log_c = log_sigmoid(c.s);
   c.log_r = -lambda * (fabs(c.ex) + fabs(c.ey));
   return c;
@@ -127,11 +127,11 @@ SAR_HD T sar_row_loss(T lse_c, T lse_cr, T log_eps) {
 // where 1 / (S + eps) <= 1 / eps, and w_t, r_t underflow only where their terms are negligible.
 // 1 - c_t = sigmoid(-s_t) = exp(log c_t - s_t) stays right where c_t rounds to 1.
 
-// What a row contributes: w_t = exp(log c_t - lse_c), S = exp(lse_cr - lse_c), and the factor
-// k = scale / (S + eps), scale being the upstream gradient / number of valid rows.
+// What a row contributes: w_t = exp(log c_t - lse_c), S = exp(lse_cr - lse_c), and the row's
+// factor = scale / (S + eps), scale being the upstream gradient / number of valid rows.
 template <typename T>
 struct SarRowGrad {
-  T lse_c, S, k;
+  T lse_c, S, factor;
 };
 
 template <typename T>
@@ -153,11 +153,11 @@ SAR_HD SarCellGrad<T> sar_cell_grad(const SarCellTerms<T>& c, const SarRowGrad<T
   const T w = exp(c.log_c - row.lse_c);
   const T r = exp(c.log_r);
   const T one_minus_c = exp(c.log_c - c.s);
-  const T offset_grad = -lambda * row.k * w * r;  // times sign(e)
+  const T offset_grad = -lambda * row.factor * w * r;  // times sign(e)
   SarCellGrad<T> g;
   g.dox = c.ex > T(0) ? offset_grad : (c.ex < T(0) ? -offset_grad : T(0));
   g.doy = c.ey > T(0) ? offset_grad : (c.ey < T(0) ? -offset_grad : T(0));
-  g.ds = -row.k * w * (r - row.S) * one_minus_c;
+  g.ds = -row.factor * w * (r - row.S) * one_minus_c;
   return g;
 }
 

@@ -1,3 +1,5 @@
+// shape.cpp: core/shape.h's checks, element counts, strides, axis views ([outer, R, inner]) and
+// broadcasting.
 #include "core/shape.h"
 
 #include <sstream>

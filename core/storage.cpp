@@ -1,3 +1,4 @@
+// storage.cpp: a Storage's block from the CPU or CUDA caching allocator, and each one's statistics.
 #include "core/storage.h"
 
 #include <cstdlib>

@@ -1,3 +1,4 @@
+// tape.cpp: the Wengert list of core/tape.h: recording, and backward's reverse walk.
 #include "core/tape.h"
 
 #include <cstdio>

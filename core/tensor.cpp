@@ -1,3 +1,5 @@
+// tensor.cpp: core/tensor.h's factories, device and dtype copies, views, the gradient slot and
+// printing.
 #include "core/tensor.h"
 
 #include <atomic>

@@ -1,7 +1,7 @@
 // conv.cu: 2-D convolution with cuDNN: forward, backward-data, backward-filter, bias gradient.
-//   y[n,k,oh,ow] = sum_{c,i,j} w[k,c,i,j] * x[n, c, oh*s_h - p_h + i*d_h, ow*s_w - p_w + j*d_w] (+ bias[k])
+//   y[n,o,oh,ow] = sum_{c,i,j} w[o,c,i,j] * x[n, c, oh*s_h - p_h + i*d_h, ow*s_w - p_w + j*d_w] (+ bias[o])
 //   conv_transpose2d runs its forward on backward-data and its backward-data on forward.
-// Shapes (core/conv_geometry.h): x [N,C,H,W], w [K,C,kH,kW], y [N,K,Ho,Wo]; float32 NCHW.
+// Shapes (core/conv_geometry.h): x [N,Cx,H,W], w [Cy,Cx,kH,kW], y [N,Cy,Ho,Wo]; float32 NCHW.
 //   Every call overwrites its output (beta = 0), then adds the bias in place when given.
 // CPU twins: conv2d_*_cpu (core/cpu/conv.cpp, im2col + OpenBLAS). Tests: tests/test_conv.cpp.
 // Parallelism: cuDNN's own, on the handle bound to cuda::stream(). conv_setup picks the three
@@ -35,9 +35,9 @@ constexpr size_t kMaxWorkspaceBytes = size_t(512) << 20;
 
 // Descriptors and algorithm choices for one geometry (darknet's cudnn_convolutional_setup).
 struct ConvPlan {
-  cudnnTensorDescriptor_t x, y;                   // [N,C,H,W], [N,K,Ho,Wo]
-  cudnnTensorDescriptor_t image_bias, grid_bias;  // [1,C,1,1], [1,K,1,1]
-  cudnnFilterDescriptor_t w;                      // [K,C,kH,kW]
+  cudnnTensorDescriptor_t x, y;                   // [N,Cx,H,W], [N,Cy,Ho,Wo]
+  cudnnTensorDescriptor_t image_bias, grid_bias;  // [1,Cx,1,1], [1,Cy,1,1]
+  cudnnFilterDescriptor_t w;                      // [Cy,Cx,kH,kW]
   cudnnConvolutionDescriptor_t conv;
   cudnnConvolutionFwdAlgo_t forward;
   cudnnConvolutionBwdDataAlgo_t backward_data;
@@ -100,9 +100,8 @@ auto best_algo(const Perf* perf, int count, const char* direction) {
 // shared workspace to what they need. Call with the state's mutex held.
 const ConvPlan& conv_setup(const ConvGeometry& g) {
   Cudnn& s = state();
-  const std::array<int64_t, 15> key = {g.N,      g.C,        g.H,        g.W,          g.K,
-                                       g.Ho,     g.Wo,       g.kH,       g.kW,         g.stride_h,
-                                       g.stride_w, g.pad_h, g.pad_w, g.dilation_h, g.dilation_w};
+  const std::array<int64_t, 15> key = {g.N, g.Cx, g.H, g.W, g.Cy, g.Ho, g.Wo, g.kH,
+                                       g.kW, g.stride_h, g.stride_w, g.pad_h, g.pad_w, g.dilation_h, g.dilation_w};
   auto found = s.plans.find(key);
   if (found != s.plans.end()) return found->second;
 
@@ -115,13 +114,13 @@ const ConvPlan& conv_setup(const ConvGeometry& g) {
             "the ", g.H, "x", g.W, " output back to ", Ho, "x", Wo, ", not to the ", g.Ho, "x", g.Wo, " input)");
 
   ConvPlan p;
-  p.x = tensor_desc(g.N, g.C, g.H, g.W);
-  p.y = tensor_desc(g.N, g.K, g.Ho, g.Wo);
-  p.image_bias = tensor_desc(1, g.C, 1, 1);
-  p.grid_bias = tensor_desc(1, g.K, 1, 1);
-  as_int(g.K * g.C * g.kH * g.kW, "weight size");
+  p.x = tensor_desc(g.N, g.Cx, g.H, g.W);
+  p.y = tensor_desc(g.N, g.Cy, g.Ho, g.Wo);
+  p.image_bias = tensor_desc(1, g.Cx, 1, 1);
+  p.grid_bias = tensor_desc(1, g.Cy, 1, 1);
+  as_int(g.Cy * g.Cx * g.kH * g.kW, "weight size");
   CUDNN_CHECK(cudnnCreateFilterDescriptor(&p.w));
-  CUDNN_CHECK(cudnnSetFilter4dDescriptor(p.w, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, int(g.K), int(g.C), int(g.kH),
+  CUDNN_CHECK(cudnnSetFilter4dDescriptor(p.w, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, int(g.Cy), int(g.Cx), int(g.kH),
                                          int(g.kW)));
   CUDNN_CHECK(cudnnCreateConvolutionDescriptor(&p.conv));
   CUDNN_CHECK(cudnnSetConvolution2dDescriptor(p.conv, int(g.pad_h), int(g.pad_w), int(g.stride_h), int(g.stride_w),
@@ -164,7 +163,7 @@ const ConvPlan& conv_setup(const ConvGeometry& g) {
 
 }  // namespace
 
-// y = conv(x, w) + bias[k]: x [N,C,H,W], w [K,C,kH,kW], bias [K] or nullptr -> y [N,K,Ho,Wo]
+// y = conv(x, w) + bias[o]: x [N,Cx,H,W], w [Cy,Cx,kH,kW], bias [Cy] or nullptr -> y [N,Cy,Ho,Wo]
 void conv2d_forward_cuda(float* y, const float* x, const float* w, const float* bias, const ConvGeometry& g) {
   std::lock_guard<std::mutex> lock(state().mutex);
   const ConvPlan& p = conv_setup(g);
@@ -174,7 +173,7 @@ void conv2d_forward_cuda(float* y, const float* x, const float* w, const float* 
   if (bias) CUDNN_CHECK(cudnnAddTensor(handle(), &one, p.grid_bias, bias, &one, p.y, y));
 }
 
-// dx = conv^T(dy, w) + bias[c]: dy [N,K,Ho,Wo], w [K,C,kH,kW], bias [C] or nullptr -> dx [N,C,H,W]
+// dx = conv^T(dy, w) + bias[c]: dy [N,Cy,Ho,Wo], w [Cy,Cx,kH,kW], bias [Cx] or nullptr -> dx [N,Cx,H,W]
 void conv2d_backward_data_cuda(float* dx, const float* dy, const float* w, const float* bias, const ConvGeometry& g) {
   std::lock_guard<std::mutex> lock(state().mutex);
   const ConvPlan& p = conv_setup(g);
@@ -184,7 +183,7 @@ void conv2d_backward_data_cuda(float* dx, const float* dy, const float* w, const
   if (bias) CUDNN_CHECK(cudnnAddTensor(handle(), &one, p.image_bias, bias, &one, p.x, dx));
 }
 
-// dw[k,c,i,j] = sum over n, oh, ow of dy[n,k,oh,ow] * x[n,c,...]: dy [N,K,Ho,Wo], x [N,C,H,W] -> dw [K,C,kH,kW]
+// dw[o,c,i,j] = sum over n, oh, ow of dy[n,o,oh,ow] * x[n,c,...]: dy [N,Cy,Ho,Wo], x [N,Cx,H,W] -> dw [Cy,Cx,kH,kW]
 void conv2d_backward_filter_cuda(float* dw, const float* dy, const float* x, const ConvGeometry& g) {
   std::lock_guard<std::mutex> lock(state().mutex);
   const ConvPlan& p = conv_setup(g);

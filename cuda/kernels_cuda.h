@@ -101,7 +101,7 @@ void sar_selector_norm_backward_cuda(float* dlogits, const float* dw, const floa
 
 // ---- SAR decode (cuda/sar_decode.cu) ----
 void sar_decode_cuda(float* coords, float* scores, int64_t* count, const float* offsets, const float* logits,
-                     int64_t rows, int64_t H, int64_t W, int m, float gamma, float stride);
+                     int64_t rows, int64_t h, int64_t w, int m, float gamma, float stride);
 
 // ---- optimizer updates (cuda/optim.cu) ----
 void adam_update_cuda(float* p, float* m, float* v, const float* g, int64_t n, const AdamCoefficients<float>& c);

@@ -5,7 +5,7 @@
 //   sum of squares: out = sum_i x_i^2 in double (the global gradient norm, the non-finite guard)
 // Shapes: p, m, v, buf, g, x [n]. The updates are IN PLACE: one read of p, g and the state and one
 // write of p and the state per element. CPU twins: adam_update_cpu / sgd_update_cpu /
-// sum_squares_cpu (core/cpu/optim_cpu.cpp); the per-element math is core/optim_math.h.
+// sum_squares_cpu (core/cpu/optim.cpp); the per-element math is core/optim_math.h.
 // Tests: tests/test_optimizer.cpp. Parallelism: updates, one thread per element (grid-stride);
 // sum of squares, a grid that depends on n only writes one partial per block and a single block
 // adds them, so the sum (and a clipped gradient) is the same in every run.

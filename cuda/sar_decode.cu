@@ -2,7 +2,7 @@
 //   c_t = sigmoid(s_t). m == 1: t* = the best cell by s_t, score = c_t* / sum_t c_t (= max_t w_t).
 //   m > 1: the m best cells by s_t among those with c_t >= gamma, best first, score = c_t.
 //   Order, gamma test and cell -> (x, y) in input pixels: core/sar_decode_math.h, shared with the twin.
-// Shapes (rows = N*J, G = H*W): logits [rows, G], offsets [rows, 2, G] -> coords [rows, m, 2],
+// Shapes (rows = N*J, G = h*w): logits [rows, G], offsets [rows, 2, G] -> coords [rows, m, 2],
 // scores [rows, m], count [rows]. Overwrites every slot (unused ones with 0).
 // CPU twin: sar_decode_cpu (core/cpu/sar_decode.cpp). Tests: tests/test_sar_decode.cpp.
 // Parallelism: one block per row, threads stride over its G cells. m == 1: one pass keeps each
@@ -53,8 +53,8 @@ __device__ void block_best(float* s, int64_t* t) {
 }
 
 __global__ void sar_decode_kernel(float* coords, float* scores, int64_t* count, const float* offsets,
-                                  const float* logits, int64_t H, int64_t W, int m, float gamma, float stride) {
-  const int64_t G = H * W, row = blockIdx.x;
+                                  const float* logits, int64_t h, int64_t w, int m, float gamma, float stride) {
+  const int64_t G = h * w, row = blockIdx.x;
   const float* s = logits + row * G;       // [G]
   const float* o = offsets + row * 2 * G;  // [2, G]
   float* xy = coords + row * m * 2;        // [m, 2]
@@ -72,7 +72,7 @@ __global__ void sar_decode_kernel(float* coords, float* scores, int64_t* count, 
     for (int64_t t = threadIdx.x; t < G; t += blockDim.x) ratio_sum += sar_decode_weight_ratio(s[t], s[best_t]);
     ratio_sum = block_sum(ratio_sum);
     if (threadIdx.x == 0) {
-      sar_decode_position(xy, o, best_t, H, W, stride);
+      sar_decode_position(xy, o, best_t, h, w, stride);
       score[0] = 1.f / ratio_sum;  // max_t w_t
       count[row] = 1;
     }
@@ -96,7 +96,7 @@ __global__ void sar_decode_kernel(float* coords, float* scores, int64_t* count, 
     block_best(&best_s, &best_t);
     if (best_t == G) break;  // no cell left: the same answer in every thread, so all leave together
     if (threadIdx.x == 0) {
-      sar_decode_position(xy + 2 * found, o, best_t, H, W, stride);
+      sar_decode_position(xy + 2 * found, o, best_t, h, w, stride);
       score[found] = sigmoid_of(best_s);
     }
     prev_s = best_s;
@@ -108,11 +108,11 @@ __global__ void sar_decode_kernel(float* coords, float* scores, int64_t* count, 
 }
 
 void sar_decode_cuda(float* coords, float* scores, int64_t* count, const float* offsets, const float* logits,
-                     int64_t rows, int64_t H, int64_t W, int m, float gamma, float stride) {
+                     int64_t rows, int64_t h, int64_t w, int m, float gamma, float stride) {
   if (rows == 0) return;
   SAR_CHECK(rows < (int64_t(1) << 31), "sar_decode_cuda: too many keypoint maps (", rows, ")");
-  SAR_CHECK(m >= 1 && m <= H * W, "sar_decode_cuda: m = ", m, " must be in [1, H*W = ", H * W, "]");
-  sar_decode_kernel<<<unsigned(rows), cuda::kThreads, 0, stream()>>>(coords, scores, count, offsets, logits, H, W, m,
+  SAR_CHECK(m >= 1 && m <= h * w, "sar_decode_cuda: m = ", m, " must be in [1, h*w = ", h * w, "]");
+  sar_decode_kernel<<<unsigned(rows), cuda::kThreads, 0, stream()>>>(coords, scores, count, offsets, logits, h, w, m,
                                                                       gamma, stride);
   CUDA_CHECK_LAUNCH(sar_decode_kernel);
 }

@@ -32,7 +32,7 @@ __global__ void sar_loss_forward_kernel(float* __restrict__ lse, const float* __
     if (threadIdx.x == 0) lse[2 * r] = lse[2 * r + 1] = 0.f;
     return;
   }
-  // pass 1: each thread's log-sum-exps over its cells t = threadIdx.x + k * blockDim.x
+  // pass 1: each thread's log-sum-exps over its cells t = threadIdx.x, threadIdx.x + blockDim.x, ...
   const SarRow<float> row = sar_row(offsets, logits, target, r, G);
   LogSumExp<float> sum_c, sum_cr;
   for (int t = threadIdx.x; t < G; t += blockDim.x) {

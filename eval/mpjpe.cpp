@@ -1,3 +1,5 @@
+// mpjpe.cpp: MPJPE, and P-MPJPE's similarity alignment (Horn's quaternion method: the top
+// eigenvector of a 4x4 matrix, by Jacobi rotations).
 #include "eval/mpjpe.h"
 
 #include <array>

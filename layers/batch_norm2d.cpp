@@ -1,3 +1,4 @@
+// batch_norm2d.cpp: BatchNorm2d's parameters, buffers and forward over core/ops/batch_norm.h.
 #include "layers/batch_norm2d.h"
 
 #include "core/ops/batch_norm.h"

@@ -1,4 +1,5 @@
-#include "layers/conv2d.h"
+// conv.cpp: Conv2d and ConvTranspose2d (layers/conv.h): PyTorch's default init and one op call.
+#include "layers/conv.h"
 
 #include "layers/init.h"
 

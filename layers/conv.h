@@ -1,4 +1,4 @@
-// conv2d.h: torch.nn.Conv2d and torch.nn.ConvTranspose2d as modules over the ops of
+// conv.h: torch.nn.Conv2d and torch.nn.ConvTranspose2d as modules over the ops of
 // core/ops/conv.h.
 //   Conv2d           weight [Cout, Cin, k, k], bias [Cout]: x [N, Cin, H, W] -> [N, Cout, Ho, Wo]
 //   ConvTranspose2d  weight [Cin, Cout, k, k] (PyTorch's layout), bias [Cout]: upsamples by `stride`

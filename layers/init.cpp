@@ -1,3 +1,4 @@
+// init.cpp: the parameter initializers of layers/init.h, drawn from a Generator.
 #include "layers/init.h"
 
 #include <cmath>

@@ -1,3 +1,4 @@
+// linear.cpp: Linear (layers/linear.h): PyTorch's default init and y = x W^T + b.
 #include "layers/linear.h"
 
 #include "core/ops/elementwise.h"

@@ -1,3 +1,5 @@
+// module.cpp: Module's named parameters and buffers, state loading with its report, mode and device
+// moves, zero_grad, and Sequential.
 #include "layers/module.h"
 
 #include <map>

@@ -1,3 +1,4 @@
+// pooling.cpp: the forward of the parameterless layers of layers/pooling.h.
 #include "layers/pooling.h"
 
 #include "core/ops/elementwise.h"

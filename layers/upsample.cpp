@@ -1,3 +1,4 @@
+// upsample.cpp: Upsample's nearest and bilinear constructors and forward (layers/upsample.h).
 #include "layers/upsample.h"
 
 #include "core/ops/upsample.h"

@@ -1,3 +1,4 @@
+// checkpoint_io.cpp: save_model / load_model: Module::state() to and from one safetensors file.
 #include "models/checkpoint_io.h"
 
 #include "core/safetensors.h"

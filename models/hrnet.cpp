@@ -1,3 +1,5 @@
+// hrnet.cpp: HRNet's building blocks (transitions, fuse layers, modules, stages) and forward, with
+// the official module names.
 #include "models/hrnet.h"
 
 #include "core/ops/elementwise.h"

@@ -30,7 +30,7 @@
 
 #include "core/rng.h"
 #include "layers/batch_norm2d.h"
-#include "layers/conv2d.h"
+#include "layers/conv.h"
 #include "layers/module.h"
 #include "models/backbone.h"
 

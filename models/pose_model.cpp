@@ -1,3 +1,5 @@
+// pose_model.cpp: the model registry (backbone, deconvs and head by name) and PoseModel's
+// features, loss and predict.
 #include "models/pose_model.h"
 
 #include <algorithm>

@@ -1,3 +1,5 @@
+// resnet.cpp: ResNet's blocks (BasicBlock, Bottleneck), depth table and forward, as torchvision
+// builds them.
 #include "models/resnet.h"
 
 #include "core/ops/elementwise.h"

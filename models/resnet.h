@@ -12,7 +12,7 @@
 
 #include "core/rng.h"
 #include "layers/batch_norm2d.h"
-#include "layers/conv2d.h"
+#include "layers/conv.h"
 #include "layers/linear.h"
 #include "layers/pooling.h"
 #include "models/backbone.h"

@@ -55,3 +55,29 @@ TEST_CASE("sar cli: info --weights lists a safetensors file and refuses a bad on
   CHECK(bad.output.find("sar: error: " + path + ": header length") != std::string::npos);
   std::remove(path.c_str());
 }
+
+TEST_CASE("sar cli: info --config describes the model a run config builds; --set changes it first") {
+  const std::string demo = "info --config configs/synthetic_demo.json";
+  const CliResult ok = run_sar(demo);
+  INFO(ok.output);
+  CHECK(ok.exit_code == 0);
+  // the config's deconv channels and input, and the synthetic set's 15 keypoints
+  CHECK(ok.output.find("model: resnet18 + 3 deconvs + sar head; input 64x64, 15 keypoints; "
+                       "features: 64 channels at stride 4") != std::string::npos);
+  // ResNet-18 without fc 11,176,512 + deconvs 655,744 + head 3,900 (docs/WALKTHROUGH.md, section 4)
+  CHECK(ok.output.find("parameters: 11836156\n") != std::string::npos);
+  // 128 channels: deconvs 512*128*16 + 2 * 128*128*16 + 3 BNs of 2*128 = 1,573,632; head 60*128 + 60 = 7,740
+  const CliResult wider = run_sar(demo + " --set model.deconv_channels=128");
+  CHECK(wider.exit_code == 0);
+  CHECK(wider.output.find("parameters: 12757884\n") != std::string::npos);
+
+  const CliResult mixed = run_sar(demo + " --model resnet50");
+  CHECK(mixed.exit_code == 1);
+  CHECK(mixed.output.find("--config builds the config's model; change it with --set") != std::string::npos);
+  const CliResult orphan = run_sar("info --set model.deconv_channels=128");
+  CHECK(orphan.exit_code == 1);
+  CHECK(orphan.output.find("sar info: --set needs --config") != std::string::npos);
+  const CliResult typo = run_sar(demo + " --set model.deconv_chanels=128");
+  CHECK(typo.exit_code == 1);
+  CHECK(typo.output.find("model.deconv_chanels") != std::string::npos);
+}

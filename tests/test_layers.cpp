@@ -4,7 +4,7 @@
 #include "core/ops/shape_ops.h"
 #include "core/tape.h"
 #include "layers/batch_norm2d.h"
-#include "layers/conv2d.h"
+#include "layers/conv.h"
 #include "layers/linear.h"
 #include "layers/pooling.h"
 #include "layers/upsample.h"

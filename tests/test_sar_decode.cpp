@@ -47,7 +47,7 @@ TEST_CASE("sar_decode_topm: output shapes, dtypes and no tape (float32, cpu)") {
 TEST_CASE("sar_decode_topm: m = 1 finds the planted cells, in input pixels, with score max w_t (float64, cpu)") {
   // Two keypoints on a 4x5 map; every cell at logit -3 except one per keypoint.
   Planted logits(1, 2, 4, 5, -3.0), offsets(1, 4, 4, 5, 0.3);
-  logits.at(0, 0, 2, 3) = 2.0;                       // keypoint 0: cell (i, k) = (2, 3)
+  logits.at(0, 0, 2, 3) = 2.0;                       // keypoint 0: cell (row, col) = (2, 3)
   offsets.at(0, 0, 2, 3) = 0.05;                     // its o_x (channel 2j)
   offsets.at(0, 1, 2, 3) = -0.1;                     // its o_y (channel 2j + 1)
   logits.at(0, 1, 3, 0) = 0.5;                       // keypoint 1: cell (3, 0)
@@ -55,7 +55,7 @@ TEST_CASE("sar_decode_topm: m = 1 finds the planted cells, in input pixels, with
   offsets.at(0, 3, 3, 0) = 0.25;
   SarDecoded d = sar_decode_topm(offsets.tensor(), logits.tensor(), options(1));
   std::vector<double> xy = d.coords.to_vector(), score = d.scores.to_vector();
-  // x = 4 (k - 5 o_x), y = 4 (i - 4 o_y)
+  // x = 4 (col - 5 o_x), y = 4 (row - 4 o_y)
   CHECK(xy[0] == doctest::Approx(4 * (3 - 5 * 0.05)).epsilon(1e-14));   // 11
   CHECK(xy[1] == doctest::Approx(4 * (2 - 4 * -0.1)).epsilon(1e-14));   // 9.6
   CHECK(xy[2] == doctest::Approx(4 * (0 - 5 * -0.2)).epsilon(1e-14));   // 4
@@ -70,7 +70,7 @@ TEST_CASE("sar_decode_topm: m = 1 finds the planted cells, in input pixels, with
   CHECK(d8.scores.to_vector() == score);
 }
 
-// One keypoint on a 3x4 map with zero offsets, so cell t = (i, k) decodes to stride * (k, i).
+// One keypoint on a 3x4 map with zero offsets, so cell t = (row, col) decodes to stride * (col, row).
 static const std::vector<double> kLogits = {-1, 3, 0.5, -2, 2, 2, -5, 4, 0, 1, -0.1, 0.2};
 
 static void check_candidates(const SarDecoded& d, int m, const std::vector<int>& cells, double stride) {

@@ -6,7 +6,7 @@ Run with Debian's Python and PyTorch (apt-get install python3-torch):
 
 The loss is computed in float64 exactly as the official implementation does (kennethwdk/SAR,
 SAR/model.py, SARHead.loss; see ../shared/SAR_SPEC.md section 2a): directly in probability space,
-K_t = p_t - o_t with p_t = (k / w, i / h), c_t = sigmoid(s_t), w_t = c_t / sum c,
+K_t = p_t - o_t with p_t = (col / w, row / h), c_t = sigmoid(s_t), w_t = c_t / sum c,
 r_t = exp(-16 (|dx| + |dy|)), L = -log(sum w r + 1e-6), the mean over the rows with weight > 0.
 For every case it stores the inputs, the loss ("out") and its gradients with respect to the
 offsets and the logits. tests/test_sar_loss.cpp recomputes them with sar_loss (log space) and

@@ -1,3 +1,5 @@
+// bench_layers.cpp: `sar bench layers`: times SimpleBaseline-R50's conv and deconv shapes against
+// the PyTorch baseline.
 #include "train/bench_layers.h"
 
 #include <cstdio>

@@ -1,3 +1,5 @@
+// bench_model.cpp: `sar bench model`: a whole model's training step (images/s, peak memory) against
+// the PyTorch baseline.
 #include "train/bench_model.h"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// bench_sar.cpp: `sar bench sar`: the SAR loss and top-1 decode at training scale against PyTorch ops.
 #include "train/bench_sar.h"
 
 #include <cstdio>

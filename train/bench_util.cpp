@@ -1,3 +1,4 @@
+// bench_util.cpp: median timing of a piece of work on a device, and reading a tools/ baseline file.
 #include "train/bench_util.h"
 
 #include <algorithm>

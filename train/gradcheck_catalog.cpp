@@ -17,7 +17,7 @@
 #include "core/ops/softmax.h"
 #include "core/ops/upsample.h"
 #include "layers/batch_norm2d.h"
-#include "layers/conv2d.h"
+#include "layers/conv.h"
 #include "layers/heads/fg_fc_head.h"
 #include "layers/heads/global_regression_head.h"
 #include "layers/heads/heatmap_codec.h"

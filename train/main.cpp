@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "core/device.h"
 #include "core/error.h"
@@ -25,6 +26,7 @@
 #include "train/data_commands.h"
 #include "train/gradcheck_command.h"
 #include "train/run_commands.h"
+#include "train/run_config.h"
 #include "train/score_command.h"
 #if SAR_WITH_CUDA
 #include "cuda/device_api.h"
@@ -43,6 +45,7 @@ const char* kUsage =
     "  info [--device auto|cpu|cuda]   build configuration, libraries and the device chosen\n"
     "  info --weights FILE             the tensors of a safetensors file: name, dtype, shape, bytes\n"
     "  info --model NAME [--head H]    parameters and multiply-adds of a model (see sar info --help)\n"
+    "  info --config C [--set k=v]     the same for the model a run config builds (e.g. make demo's)\n"
     "  info --model NAME --weights FILE [--allow-partial]\n"
     "                                  loads FILE into the model by name and lists what did not match\n"
     "  gradcheck --model NAME [--head H] | --op NAME|all\n"
@@ -94,6 +97,14 @@ int print_model(const sar::ModelConfig& config) {
     std::printf("total, transposed convs charged a full kernel per output pixel (the paper's 9.7 G convention): %.3f G\n",
                 (count.total() - count.macs().at("conv_transpose2d") + full->second) / 1e9);
   return 0;
+}
+
+// The model a run config builds, as `sar train` builds it: the keypoint count is the data set's,
+// read from the val split's meta (a COCO-format set needs its annotation file on disk; the
+// synthetic set needs nothing).
+sar::ModelConfig config_model(const std::string& path, const std::vector<std::string>& overrides) {
+  const sar::RunConfig config = sar::load_run_config(path, overrides);
+  return sar::model_config(config, sar::open_split(config, sar::Split::Val)->meta().num_keypoints());
 }
 
 // Prints one kind of mismatch of a load, one tensor a line.
@@ -159,23 +170,32 @@ int cmd_info(int argc, char** argv) {
       "       sar info --weights FILE.safetensors\n"
       "       sar info --model BACKBONE [--head sar] [--deconvs 3] [--input 256x192] [--keypoints 17]\n"
       "       sar info --model BACKBONE [...] --weights FILE [--allow-partial] [--check-features FILE]\n"
+      "       sar info --config FILE.json [--set key=value ...] [--weights FILE ...]\n"
       "\n"
+      "  --config builds the model of a run config (configs/*.json, as sar train does: deconv\n"
+      "  channels, head options, input size, and the data set's keypoint count) in place of --model\n"
+      "  and its options; --set changes one config key first, e.g. --set model.deconv_channels=256.\n"
       "  --model with --weights loads FILE into the model by name (a file from save_model, or one\n"
       "  converted by tools/torch2safetensors.py) and lists the tensors loaded, missing, unexpected\n"
       "  and mis-shaped. Without --allow-partial anything that does not match is an error (exit 1);\n"
       "  with it, what matches is loaded (e.g. a torchvision backbone: head.* missing, fc.* unexpected).\n"
       "  --check-features FILE: runs the loaded backbone alone (eval mode) on FILE's 'input' and\n"
       "  fails unless it gives FILE's 'expected' within 1e-4 of its largest value.\n";
-  std::string spec = "auto", weights, features;
+  std::string spec = "auto", weights, features, config_path;
+  std::vector<std::string> overrides;
   sar::ModelConfig model;
-  bool show_model = false, allow_partial = false;
+  bool show_model = false, model_options = false, allow_partial = false;
   for (int i = 0; i < argc; ++i) {
     std::string arg = argv[i];
     bool has_value = i + 1 < argc;
+    for (const char* option : {"--model", "--head", "--deconvs", "--keypoints", "--input"})
+      if (arg == option) model_options = true;  // what --config must not be mixed with
     if (arg == "--device" && has_value) spec = argv[++i];
     else if (arg == "--weights" && has_value) weights = argv[++i];
     else if (arg == "--allow-partial") allow_partial = true;
     else if (arg == "--check-features" && has_value) features = argv[++i];
+    else if (arg == "--config" && has_value) config_path = argv[++i];
+    else if (arg == "--set" && has_value) overrides.push_back(argv[++i]);
     else if (arg == "--model" && has_value) { model.backbone = argv[++i]; show_model = true; }
     else if (arg == "--head" && has_value) model.head = argv[++i];
     else if (arg == "--deconvs" && has_value) model.deconv_layers = std::atoi(argv[++i]);
@@ -186,8 +206,15 @@ int cmd_info(int argc, char** argv) {
     else if (arg == "--help" || arg == "-h") { std::fputs(usage, stdout); return 0; }
     else SAR_THROW("sar info: unknown option or missing value '", arg, "'; see sar info --help");
   }
+  SAR_CHECK(overrides.empty() || !config_path.empty(), "sar info: --set needs --config");
+  if (!config_path.empty()) {
+    SAR_CHECK(!model_options, "sar info: --config builds the config's model; change it with --set model.KEY=VALUE, "
+              "not with --model, --head, --deconvs, --input or --keypoints");
+    model = config_model(config_path, overrides);
+    show_model = true;
+  }
   SAR_CHECK((!allow_partial && features.empty()) || (show_model && !weights.empty()),
-            "sar info: --allow-partial and --check-features need --model and --weights");
+            "sar info: --allow-partial and --check-features need --model (or --config) and --weights");
   if (show_model && model.backbone.rfind("hrnet", 0) == 0) model.deconv_layers = 0;
   if (show_model && !weights.empty()) return load_weights(model, weights, allow_partial, features);
   if (!weights.empty()) return print_weights(weights);

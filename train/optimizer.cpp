@@ -1,5 +1,5 @@
 // optimizer.cpp: Adam and SGD with momentum over named parameters (train/optimizer.h): one fused
-// kernel call per parameter on its device (core/cpu/optim_cpu.cpp, cuda/optim.cu), the state for
+// kernel call per parameter on its device (core/cpu/optim.cpp, cuda/optim.cu), the state for
 // checkpoints, and the global gradient norm, its clip and the non-finite guard.
 #include "train/optimizer.h"
 
@@ -120,8 +120,8 @@ Optimizer::Optimizer(const OptimizerConfig& config, NamedTensors params) : confi
     if (p.is_cuda()) check_cuda_float32(p, "optimizer", name.c_str());
     // the state starts at zero: Adam's moments as PyTorch's, and SGD's buffer as the first
     // step's clone of the gradient (momentum * 0 + g, core/optim_math.h)
-    first_.push_back(Tensor::zeros_like(p));
-    second_.push_back(is_adam(config_) ? Tensor::zeros_like(p) : Tensor());
+    first_moment_.push_back(Tensor::zeros_like(p));
+    second_moment_.push_back(is_adam(config_) ? Tensor::zeros_like(p) : Tensor());
     steps_.push_back(0);
   }
 }
@@ -136,7 +136,7 @@ void Optimizer::step(double lr) {
               "gradient of '", name, "' is ", g.shape(), " ", dtype_name(g.dtype()), " on ", device_name(g.device()),
               ", its parameter ", p.shape(), " ", dtype_name(p.dtype()), " on ", device_name(p.device()));
     ++steps_[i];
-    update(config_, lr, steps_[i], p, first_[i], second_[i], g);
+    update(config_, lr, steps_[i], p, first_moment_[i], second_moment_[i], g);
   }
 }
 
@@ -145,11 +145,11 @@ NamedTensors Optimizer::state() const {
   for (size_t i = 0; i < params_.size(); ++i) {
     const std::string& name = params_[i].first;
     if (is_adam(config_)) {
-      out.emplace_back(name + ".exp_avg", host_copy(first_[i]));
-      out.emplace_back(name + ".exp_avg_sq", host_copy(second_[i]));
+      out.emplace_back(name + ".exp_avg", host_copy(first_moment_[i]));
+      out.emplace_back(name + ".exp_avg_sq", host_copy(second_moment_[i]));
       out.emplace_back(name + ".step", Tensor::from_vector({double(steps_[i])}, Shape(), DType::I64));
     } else {
-      out.emplace_back(name + ".momentum_buffer", host_copy(first_[i]));
+      out.emplace_back(name + ".momentum_buffer", host_copy(first_moment_[i]));
     }
   }
   return out;
@@ -161,11 +161,11 @@ void Optimizer::load_state(const NamedTensors& state) {
   for (size_t i = 0; i < params_.size(); ++i) {
     const auto& [name, p] = params_[i];
     if (is_adam(config_)) {
-      slots.push_back({name + ".exp_avg", p.shape(), first_[i]});
-      slots.push_back({name + ".exp_avg_sq", p.shape(), second_[i]});
+      slots.push_back({name + ".exp_avg", p.shape(), first_moment_[i]});
+      slots.push_back({name + ".exp_avg_sq", p.shape(), second_moment_[i]});
       slots.push_back({name + ".step", Shape(), Tensor(), &steps_[i]});
     } else {
-      slots.push_back({name + ".momentum_buffer", p.shape(), first_[i]});
+      slots.push_back({name + ".momentum_buffer", p.shape(), first_moment_[i]});
     }
   }
   std::map<std::string, Tensor> given;

@@ -9,7 +9,7 @@
 // operations and their order are PyTorch 1.13's (core/optim_math.h), so float64 agrees to rounding.
 // SGD's buffer starts at zero, which makes the first step's momentum * 0 + g that same g.
 //
-// Each update is one fused pass over a parameter (CPU: core/cpu/optim_cpu.cpp, CUDA: cuda/optim.cu),
+// Each update is one fused pass over a parameter (CPU: core/cpu/optim.cpp, CUDA: cuda/optim.cu),
 // in the parameter's dtype and on its device; the state tensors (m, v or buf) live beside it.
 // Parameters whose grad() is undefined (not reached by backward) are skipped, as PyTorch does,
 // and their step count does not advance (Adam keeps one count per parameter, as PyTorch).
@@ -52,8 +52,9 @@ class Optimizer {
  private:
   OptimizerConfig config_;
   NamedTensors params_;
-  // per parameter (same order as params_): exp_avg / momentum_buffer, exp_avg_sq, step count
-  std::vector<Tensor> first_, second_;
+  // per parameter (same order as params_): Adam's moments m (exp_avg) and v (exp_avg_sq) and
+  // its step count; SGD keeps its momentum buffer in first_moment_ (second_moment_ undefined)
+  std::vector<Tensor> first_moment_, second_moment_;
   std::vector<int64_t> steps_;
 };
 

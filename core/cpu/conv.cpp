@@ -3,12 +3,12 @@
 // The column matrix of B images lists, for every output pixel, the input values its filter
 // window covers (zero where the window hangs over the padding):
 //   col[(c*kH + i)*kW + j, b*P + oh*Wo + ow] = x[b, c, oh*s_h - p_h + i*d_h, ow*s_w - p_w + j*d_w]
-// a [C*kH*kW, B*P] matrix with P = Ho*Wo. Then all three products are GEMMs:
-//   forward          Y[K, B*P]         = w[K, C*kH*kW] @ col
-//   backward data    dcol[C*kH*kW, B*P] = w^T @ dY,   dx = col2im(dcol) (overlapping windows add up)
-//   backward filter  dw[K, C*kH*kW]    += dY @ col^T
+// a [Cx*kH*kW, B*P] matrix with P = Ho*Wo. Then all three products are GEMMs:
+//   forward          Y[Cy, B*P]         = w[Cy, Cx*kH*kW] @ col
+//   backward data    dcol[Cx*kH*kW, B*P] = w^T @ dY,   dx = col2im(dcol) (overlapping windows add up)
+//   backward filter  dw[Cy, Cx*kH*kW]    += dY @ col^T
 // where Y and dY are y and dy of those B images with the image and channel axes swapped,
-// [B, K, P] -> [K, B*P]. A pointwise conv (1x1, stride 1, no padding) of one image needs no
+// [B, Cy, P] -> [Cy, B*P]. A pointwise conv (1x1, stride 1, no padding) of one image needs no
 // column matrix: col is x itself.
 //
 // Batching: a GEMM takes a chunk of images at once (the batch folded into its N) only as far
@@ -16,7 +16,7 @@
 // layers have P = 48 per image (8x6 at a 256x192 input), where one image per GEMM ran at
 // 70-80% of the folded speed on ResNet-50 shapes, so they fold ceil(kGemmWidth / P) images.
 // Where P >= kGemmWidth one image per GEMM is as fast, and folding would only add the
-// [B,K,P] <-> [K,B,P] copies and memory (a width of 4096 made layer1 10-20% slower). The
+// [B,Cy,P] <-> [Cy,B,P] copies and memory (a width of 4096 made layer1 10-20% slower). The
 // column buffer stays under kMaxColBytes, except for the one image a GEMM always takes.
 // OpenBLAS threads each GEMM over the cores; im2col, col2im and the copies are OpenMP loops
 // whose iterations write disjoint outputs.
@@ -51,8 +51,8 @@ template <typename T>
 struct Chunks {
   int64_t B;    // images per GEMM (the last chunk may have fewer)
   bool direct;  // a pointwise conv, one image per GEMM: x itself is the column matrix
-  T* col;       // [C*kH*kW, B*P] column matrix (or its gradient); unused when direct
-  T* swapped;   // [K, B*P]: y or dy of the chunk with its first two axes swapped; used when B > 1
+  T* col;       // [Cx*kH*kW, B*P] column matrix (or its gradient); unused when direct
+  T* swapped;   // [Cy, B*P]: y or dy of the chunk with its first two axes swapped; used when B > 1
 };
 
 // B: enough images for kGemmWidth GEMM columns, within kMaxColBytes, at least one.
@@ -63,7 +63,7 @@ Chunks<T> chunks(const ConvGeometry& g) {
   const int64_t by_memory = kMaxColBytes / int64_t(sizeof(T) * g.window() * P);
   const int64_t B = std::max<int64_t>(1, std::min({g.N, by_width, by_memory}));
   const bool direct = g.pointwise() && B == 1;
-  const int64_t col_size = direct ? 0 : g.window() * B * P, swapped_size = B > 1 ? g.K * B * P : 0;
+  const int64_t col_size = direct ? 0 : g.window() * B * P, swapped_size = B > 1 ? g.Cy * B * P : 0;
   T* col = scratch<T>(col_size + swapped_size);
   return {B, direct, col, col + col_size};
 }
@@ -80,7 +80,7 @@ Span inside(int64_t offset, int64_t stride, int64_t in, int64_t out) {
   return {std::min(lo, end), end};
 }
 
-// col: [C*kH*kW, B*P] <- x: [B, C, H, W] (the chunk's first image).
+// col: [Cx*kH*kW, B*P] <- x: [B, Cx, H, W] (the chunk's first image).
 template <typename T>
 void im2col(T* col, const T* x, const ConvGeometry& g, int64_t B) {
   const int64_t P = g.Ho * g.Wo, rows = g.window();
@@ -91,7 +91,7 @@ void im2col(T* col, const T* x, const ConvGeometry& g, int64_t B) {
       const int64_t c = r / (g.kH * g.kW), i = r / g.kW % g.kH, j = r % g.kW;
       const int64_t row_off = i * g.dilation_h - g.pad_h, col_off = j * g.dilation_w - g.pad_w;
       const Span rs = inside(row_off, g.stride_h, g.H, g.Ho), cs = inside(col_off, g.stride_w, g.W, g.Wo);
-      const T* plane = x + (b * g.C + c) * g.H * g.W;
+      const T* plane = x + (b * g.Cx + c) * g.H * g.W;
       T* dst = col + r * B * P + b * P;
       for (int64_t oh = 0; oh < g.Ho; ++oh, dst += g.Wo) {
         if (oh < rs.lo || oh >= rs.hi) {
@@ -108,7 +108,7 @@ void im2col(T* col, const T* x, const ConvGeometry& g, int64_t B) {
   }
 }
 
-// x: [B, C, H, W] = bias[c] (or 0) + every entry of col: [C*kH*kW, B*P] added back where
+// x: [B, Cx, H, W] = bias[c] (or 0) + every entry of col: [Cx*kH*kW, B*P] added back where
 // im2col took it from. Overwrites x. One thread per image plane, so no two threads add
 // into the same value.
 template <typename T>
@@ -116,8 +116,8 @@ void col2im(T* x, const T* col, const T* bias, const ConvGeometry& g, int64_t B)
   const int64_t P = g.Ho * g.Wo;
 #pragma omp parallel for collapse(2) if (g.window() * B * P >= kParallelMin)
   for (int64_t b = 0; b < B; ++b) {
-    for (int64_t c = 0; c < g.C; ++c) {
-      T* plane = x + (b * g.C + c) * g.H * g.W;
+    for (int64_t c = 0; c < g.Cx; ++c) {
+      T* plane = x + (b * g.Cx + c) * g.H * g.W;
       std::fill(plane, plane + g.H * g.W, bias ? bias[c] : T(0));
       for (int64_t i = 0; i < g.kH; ++i) {
         for (int64_t j = 0; j < g.kW; ++j) {
@@ -164,9 +164,9 @@ void conv2d_forward_cpu(T* y, const T* x, const T* w, const T* bias, const ConvG
     if (!ch.direct) im2col(ch.col, x0, g, nb);
     // pass 1: Y = w @ col, straight into y when the chunk is one image
     T* Y = nb > 1 ? ch.swapped : y0;
-    gemm_cpu<T>(Y, w, ch.direct ? x0 : ch.col, g.K, nb * P, g.window(), false, false, T(1), T(0));
-    // pass 2: [K, nb, P] -> [nb, K, P], adding the bias on the way
-    if (nb > 1 || bias) swap_axes(y0, Y, bias, g.K, nb, P);
+    gemm_cpu<T>(Y, w, ch.direct ? x0 : ch.col, g.Cy, nb * P, g.window(), false, false, T(1), T(0));
+    // pass 2: [Cy, nb, P] -> [nb, Cy, P], adding the bias on the way
+    if (nb > 1 || bias) swap_axes(y0, Y, bias, g.Cy, nb, P);
   }
 }
 
@@ -178,15 +178,15 @@ void conv2d_backward_data_cpu(T* dx, const T* dy, const T* w, const T* bias, con
     const int64_t nb = std::min(ch.B, g.N - n0);
     const T* dy0 = dy + n0 * g.grid_numel();
     T* dx0 = dx + n0 * g.image_numel();
-    // pass 1: dy [nb, K, P] -> dY [K, nb*P]
-    if (nb > 1) swap_axes<T>(ch.swapped, dy0, nullptr, nb, g.K, P);
+    // pass 1: dy [nb, Cy, P] -> dY [Cy, nb*P]
+    if (nb > 1) swap_axes<T>(ch.swapped, dy0, nullptr, nb, g.Cy, P);
     const T* dY = nb > 1 ? ch.swapped : dy0;
     // pass 2: dcol = w^T @ dY, then every column entry back onto the pixel it came from
     if (ch.direct) {
-      gemm_cpu<T>(dx0, w, dY, g.C, P, g.K, true, false, T(1), T(0));
-      if (bias) swap_axes(dx0, dx0, bias, g.C, 1, P);  // in place: adds the bias
+      gemm_cpu<T>(dx0, w, dY, g.Cx, P, g.Cy, true, false, T(1), T(0));
+      if (bias) swap_axes(dx0, dx0, bias, g.Cx, 1, P);  // in place: adds the bias
     } else {
-      gemm_cpu<T>(ch.col, w, dY, g.window(), nb * P, g.K, true, false, T(1), T(0));
+      gemm_cpu<T>(ch.col, w, dY, g.window(), nb * P, g.Cy, true, false, T(1), T(0));
       col2im(dx0, ch.col, bias, g, nb);
     }
   }
@@ -201,9 +201,9 @@ void conv2d_backward_filter_cpu(T* dw, const T* dy, const T* x, const ConvGeomet
     const T* x0 = x + n0 * g.image_numel();
     const T* dy0 = dy + n0 * g.grid_numel();
     if (!ch.direct) im2col(ch.col, x0, g, nb);
-    if (nb > 1) swap_axes<T>(ch.swapped, dy0, nullptr, nb, g.K, P);
+    if (nb > 1) swap_axes<T>(ch.swapped, dy0, nullptr, nb, g.Cy, P);
     // dw (+)= dY @ col^T: the first chunk overwrites, later ones accumulate
-    gemm_cpu<T>(dw, nb > 1 ? ch.swapped : dy0, ch.direct ? x0 : ch.col, g.K, g.window(), nb * P, false, true,
+    gemm_cpu<T>(dw, nb > 1 ? ch.swapped : dy0, ch.direct ? x0 : ch.col, g.Cy, g.window(), nb * P, false, true,
                 T(1), n0 == 0 ? T(0) : T(1));
   }
 }

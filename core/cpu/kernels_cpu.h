@@ -132,17 +132,17 @@ template <typename T> void upsample_bilinear2d_backward_cpu(T* dx, const T* dy, 
                                                             int64_t Ho, int64_t Wo, bool align_corners);
 
 // ---- convolution (core/cpu/conv.cpp, im2col + OpenBLAS) ----
-// Geometry g (core/conv_geometry.h): x [N, C, H, W], w [K, C, kH, kW], y [N, K, Ho, Wo], every
+// Geometry g (core/conv_geometry.h): x [N, Cx, H, W], w [Cy, Cx, kH, kW], y [N, Cy, Ho, Wo], every
 // size >= 1 (the op functions check).
 // conv2d runs them as forward / backward_data / backward_filter; conv_transpose2d runs its
 // forward on backward_data, its backward-data on forward, and its weight gradient on
 // backward_filter with its input as dy and its output gradient as x.
-// y = conv(x, w) + bias[k]             bias: [K] or nullptr
+// y = conv(x, w) + bias[o]             bias: [Cy] or nullptr
 template <typename T> void conv2d_forward_cpu(T* y, const T* x, const T* w, const T* bias, const ConvGeometry& g);
-// dx = conv^T(dy, w) + bias[c]         dy: [N, K, Ho, Wo] -> dx: [N, C, H, W]; bias: [C] or nullptr
+// dx = conv^T(dy, w) + bias[c]         dy: [N, Cy, Ho, Wo] -> dx: [N, Cx, H, W]; bias: [Cx] or nullptr
 template <typename T> void conv2d_backward_data_cpu(T* dx, const T* dy, const T* w, const T* bias,
                                                     const ConvGeometry& g);
-// dw[k,c,i,j] = sum_{n,oh,ow} dy[n,k,oh,ow] * x[n, c, oh*s_h - p_h + i*d_h, ow*s_w - p_w + j*d_w]
+// dw[o,c,i,j] = sum_{n,oh,ow} dy[n,o,oh,ow] * x[n, c, oh*s_h - p_h + i*d_h, ow*s_w - p_w + j*d_w]
 template <typename T> void conv2d_backward_filter_cpu(T* dw, const T* dy, const T* x, const ConvGeometry& g);
 // dbias[c] = sum_{n,p} dy[n,c,p]       dy: [N, C, P] (P = pixels of one channel)
 template <typename T> void conv2d_backward_bias_cpu(T* dbias, const T* dy, int64_t N, int64_t C, int64_t P);
@@ -170,15 +170,15 @@ template <typename T> void sar_selector_norm_backward_cpu(T* dlogits, const T* d
                                                           int64_t rows, int64_t G);
 
 // ---- SAR decode (core/cpu/sar_decode.cpp), paper Eq. 11; rules in core/sar_decode_math.h ----
-// Rows r = n * J + j of G = H * W cells: logits [rows, G], offsets [rows, 2, G] (x then y);
+// Rows r = n * J + j of G = h * w cells: logits [rows, G], offsets [rows, 2, G] (x then y);
 // coords [rows, m, 2] in input-crop pixels, scores [rows, m], count [rows].
 // m == 1: the best cell by logit (ties: the lower index), score c_best / sum_t c_t, count 1.
 // m > 1: the cells with sigmoid(s_t) >= gamma, best first, at most m, score c_t; count = how
 // many; unused slots get coords and score 0.
 template <typename T> void sar_decode_cpu(T* coords, T* scores, int64_t* count, const T* offsets, const T* logits,
-                                          int64_t rows, int64_t H, int64_t W, int m, T gamma, T stride);
+                                          int64_t rows, int64_t h, int64_t w, int m, T gamma, T stride);
 
-// ---- optimizer updates (core/cpu/optim_cpu.cpp), the math of core/optim_math.h ----
+// ---- optimizer updates (core/cpu/optim.cpp), the math of core/optim_math.h ----
 // p, m, v, g: [n]. One fused pass: reads p, g, m, v and updates p, m, v IN PLACE (Adam).
 template <typename T> void adam_update_cpu(T* p, T* m, T* v, const T* g, int64_t n, const AdamCoefficients<T>& c);
 // p, buf, g: [n]. Updates p and the momentum buffer buf IN PLACE (SGD with momentum).

@@ -1,4 +1,4 @@
-// optim_cpu.cpp: CPU twins of cuda/optim.cu: the fused Adam and SGD-momentum updates (one pass
+// optim.cpp: CPU twins of cuda/optim.cu: the fused Adam and SGD-momentum updates (one pass
 // reads a parameter, its gradient and its state, and writes the parameter and the state) and the
 // sum of squares behind the global gradient norm. The per-element math is core/optim_math.h.
 #include <algorithm>

@@ -1,5 +1,5 @@
 // sar_decode.cpp: CPU twin of cuda/sar_decode.cu (paper Eq. 11). Each of the N*J keypoint
-// maps is one row of G = H*W cells. The ranking, the gamma test and the cell -> pixel math are
+// maps is one row of G = h*w cells. The ranking, the gamma test and the cell -> pixel math are
 // core/sar_decode_math.h, shared with the kernel. For m > 1 this twin states the rule directly
 // (sort the cells that pass gamma by rank, keep the first m), while the kernel reaches the same
 // list by m rounds of block arg-max: the parity test compares two algorithms, not one twice.
@@ -13,8 +13,8 @@ namespace sar {
 
 template <typename T>
 void sar_decode_cpu(T* coords, T* scores, int64_t* count, const T* offsets, const T* logits, int64_t rows,
-                    int64_t H, int64_t W, int m, T gamma, T stride) {
-  const int64_t G = H * W;
+                    int64_t h, int64_t w, int m, T gamma, T stride) {
+  const int64_t G = h * w;
 #pragma omp parallel for if (rows * G >= kParallelMin)
   for (int64_t row = 0; row < rows; ++row) {
     const T* s = logits + row * G;           // [G]
@@ -28,7 +28,7 @@ void sar_decode_cpu(T* coords, T* scores, int64_t* count, const T* offsets, cons
         if (sar_decode_ranks_before(s[t], t, s[best], best)) best = t;
       T ratio_sum = T(0);
       for (int64_t t = 0; t < G; ++t) ratio_sum += sar_decode_weight_ratio(s[t], s[best]);
-      sar_decode_position(xy, o, best, H, W, stride);
+      sar_decode_position(xy, o, best, h, w, stride);
       score[0] = T(1) / ratio_sum;
       count[row] = 1;
       continue;
@@ -42,7 +42,7 @@ void sar_decode_cpu(T* coords, T* scores, int64_t* count, const T* offsets, cons
                       [s](int64_t a, int64_t b) { return sar_decode_ranks_before(s[a], a, s[b], b); });
     for (int64_t r = 0; r < m; ++r) {
       if (r < found) {
-        sar_decode_position(xy + 2 * r, o, cells[r], H, W, stride);
+        sar_decode_position(xy + 2 * r, o, cells[r], h, w, stride);
         score[r] = sigmoid_of(s[cells[r]]);
       } else {  // an unused slot
         xy[2 * r] = xy[2 * r + 1] = score[r] = T(0);

@@ -18,9 +18,9 @@ namespace {
 
 // ---- the kernels by device, in the geometry's terms; each overwrites its first argument ----
 
-// y [N,K,Ho,Wo] = conv(x [N,C,H,W], w) + bias [K]
-void forward(const char* op, const Tensor& y, const Tensor& x, const Tensor& w, const Tensor& bias,
-             const ConvGeometry& g) {
+// y [N,Cy,Ho,Wo] = conv(x [N,Cx,H,W], w) + bias [Cy]
+void dispatch_conv_forward(const char* op, const Tensor& y, const Tensor& x, const Tensor& w, const Tensor& bias,
+                           const ConvGeometry& g) {
   if (x.is_cuda()) {
     SAR_ON_CUDA(op, conv2d_forward_cuda(y.data<float>(), x.data<float>(), w.data<float>(), optional_data<float>(bias),
                                         g));
@@ -32,9 +32,9 @@ void forward(const char* op, const Tensor& y, const Tensor& x, const Tensor& w, 
   });
 }
 
-// dx [N,C,H,W] = conv^T(dy [N,K,Ho,Wo], w) + bias [C]
-void backward_data(const char* op, const Tensor& dx, const Tensor& dy, const Tensor& w, const Tensor& bias,
-                   const ConvGeometry& g) {
+// dx [N,Cx,H,W] = conv^T(dy [N,Cy,Ho,Wo], w) + bias [Cx]
+void dispatch_conv_backward_data(const char* op, const Tensor& dx, const Tensor& dy, const Tensor& w,
+                                 const Tensor& bias, const ConvGeometry& g) {
   if (dy.is_cuda()) {
     SAR_ON_CUDA(op, conv2d_backward_data_cuda(dx.data<float>(), dy.data<float>(), w.data<float>(),
                                               optional_data<float>(bias), g));
@@ -46,8 +46,9 @@ void backward_data(const char* op, const Tensor& dx, const Tensor& dy, const Ten
   });
 }
 
-// dw [K,C,kH,kW] from dy [N,K,Ho,Wo] and x [N,C,H,W]
-void backward_filter(const char* op, const Tensor& dw, const Tensor& dy, const Tensor& x, const ConvGeometry& g) {
+// dw [Cy,Cx,kH,kW] from dy [N,Cy,Ho,Wo] and x [N,Cx,H,W]
+void dispatch_conv_backward_filter(const char* op, const Tensor& dw, const Tensor& dy, const Tensor& x,
+                                   const ConvGeometry& g) {
   if (dy.is_cuda()) {
     SAR_ON_CUDA(op, conv2d_backward_filter_cuda(dw.data<float>(), dy.data<float>(), x.data<float>(), g));
     return;
@@ -59,7 +60,7 @@ void backward_filter(const char* op, const Tensor& dw, const Tensor& dy, const T
 }
 
 // dbias [C] = dy [N, C, H, W] summed over all but the channel axis
-Tensor backward_bias(const char* op, const Tensor& dy) {
+Tensor dispatch_conv_backward_bias(const char* op, const Tensor& dy) {
   const int64_t N = dy.size(0), C = dy.size(1), P = dy.size(2) * dy.size(3);
   Tensor dbias = Tensor::empty({C}, dy.dtype(), dy.device());
   if (dy.is_cuda()) {
@@ -102,12 +103,12 @@ void check_args(const char* op, const Tensor& x, const Tensor& weight, const Ten
   SAR_CHECK(o.pad_h >= 0 && o.pad_w >= 0, op, ": padding must be >= 0, got ", o.pad_h, "x", o.pad_w);
 }
 
-// The geometry of a conv from an image [N, C, H, W] to a grid [N, K, Ho, Wo], with the
+// The geometry of a conv from an image [N, Cx, H, W] to a grid [N, Cy, Ho, Wo], with the
 // filter window of weight [., ., kH, kW] and the stride, padding and dilation of o.
-ConvGeometry geometry(int64_t N, int64_t C, int64_t H, int64_t W, int64_t K, int64_t Ho, int64_t Wo,
-                      const Tensor& weight, const Conv2dOptions& o) {
+ConvGeometry conv_geometry(int64_t N, int64_t Cx, int64_t H, int64_t W, int64_t Cy, int64_t Ho, int64_t Wo,
+                           const Tensor& weight, const Conv2dOptions& o) {
   // in the order of ConvGeometry's fields
-  return {N, C, H, W, K, Ho, Wo, weight.size(2), weight.size(3),
+  return {N, Cx, H, W, Cy, Ho, Wo, weight.size(2), weight.size(3),
           o.stride_h, o.stride_w, o.pad_h, o.pad_w, o.dilation_h, o.dilation_w};
 }
 
@@ -123,11 +124,11 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
   SAR_CHECK(room_h >= 0 && room_w >= 0, op, ": output would be empty: input ", H, "x", W, ", kernel ", kH, "x", kW,
             " (dilation ", hw(opt.dilation_h, opt.dilation_w), "), padding ", hw(opt.pad_h, opt.pad_w));
   // x is the image side of the geometry, y its grid side
-  const ConvGeometry g = geometry(x.size(0), x.size(1), H, W, weight.size(0), room_h / opt.stride_h + 1,
-                                  room_w / opt.stride_w + 1, weight, opt);
+  const ConvGeometry g = conv_geometry(x.size(0), x.size(1), H, W, weight.size(0), room_h / opt.stride_h + 1,
+                                       room_w / opt.stride_w + 1, weight, opt);
 
-  Tensor y = Tensor::empty({g.N, g.K, g.Ho, g.Wo}, x.dtype(), x.device());
-  forward(op, y, x, weight, bias, g);
+  Tensor y = Tensor::empty({g.N, g.Cy, g.Ho, g.Wo}, x.dtype(), x.device());
+  dispatch_conv_forward(op, y, x, weight, bias, g);
   count_macs(op, double(g.N) * g.grid_numel() * g.window());
 
   tape().record(op, {x, weight, bias}, {y}, [op, x, weight, bias, g](const TensorList& dys) -> TensorList {
@@ -135,13 +136,13 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
     Tensor dx, dweight, dbias;
     if (x.requires_grad()) {
       dx = Tensor::empty_like(x);
-      backward_data(op, dx, dy, weight, Tensor(), g);
+      dispatch_conv_backward_data(op, dx, dy, weight, Tensor(), g);
     }
     if (weight.requires_grad()) {
       dweight = Tensor::empty_like(weight);
-      backward_filter(op, dweight, dy, x, g);
+      dispatch_conv_backward_filter(op, dweight, dy, x, g);
     }
-    if (bias.defined() && bias.requires_grad()) dbias = backward_bias(op, dy);
+    if (bias.defined() && bias.requires_grad()) dbias = dispatch_conv_backward_bias(op, dy);
     return {dx, dweight, dbias};
   });
   return y;
@@ -167,25 +168,25 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bia
             ", padding ", hw(opt.pad_h, opt.pad_w), ", output_padding ", hw(opt.output_pad_h, opt.output_pad_w),
             " give ", Ho, "x", Wo);
   // x is the grid side of the geometry, y its image side
-  const ConvGeometry g = geometry(x.size(0), weight.size(1), Ho, Wo, x.size(1), H, W, weight, conv);
+  const ConvGeometry g = conv_geometry(x.size(0), weight.size(1), Ho, Wo, x.size(1), H, W, weight, conv);
 
-  Tensor y = Tensor::empty({g.N, g.C, g.H, g.W}, x.dtype(), x.device());
-  backward_data(op, y, x, weight, bias, g);
+  Tensor y = Tensor::empty({g.N, g.Cx, g.H, g.W}, x.dtype(), x.device());
+  dispatch_conv_backward_data(op, y, x, weight, bias, g);
   count_macs(op, double(g.N) * g.grid_numel() * g.window());  // each input pixel meets the whole kernel
-  count_macs(kDeconvFullKernelLabel, double(g.N) * g.image_numel() * g.K * g.kH * g.kW);
+  count_macs(kDeconvFullKernelLabel, double(g.N) * g.image_numel() * g.Cy * g.kH * g.kW);
 
   tape().record(op, {x, weight, bias}, {y}, [op, x, weight, bias, g](const TensorList& dys) -> TensorList {
     const Tensor& dy = dys[0];  // [N, Cout, H, W]: the image side
     Tensor dx, dweight, dbias;
     if (x.requires_grad()) {
       dx = Tensor::empty_like(x);
-      forward(op, dx, dy, weight, Tensor(), g);
+      dispatch_conv_forward(op, dx, dy, weight, Tensor(), g);
     }
     if (weight.requires_grad()) {
       dweight = Tensor::empty_like(weight);
-      backward_filter(op, dweight, x, dy, g);  // x plays the conv's dy, dy the conv's x
+      dispatch_conv_backward_filter(op, dweight, x, dy, g);  // x plays the conv's dy, dy the conv's x
     }
-    if (bias.defined() && bias.requires_grad()) dbias = backward_bias(op, dy);
+    if (bias.defined() && bias.requires_grad()) dbias = dispatch_conv_backward_bias(op, dy);
     return {dx, dweight, dbias};
   });
   return y;

@@ -1,3 +1,4 @@
+// op_util.cpp: the argument checks of core/ops/op_util.h that every op function starts with.
 #include "core/ops/op_util.h"
 
 namespace sar {

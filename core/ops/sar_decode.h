@@ -2,7 +2,7 @@
 //
 // For each (image n, keypoint j), with c_t = sigmoid(s_t), w_t = c_t / sum_t c_t and
 // K_t = p_t - o_t (see core/ops/sar_loss.h), returns the keypoint candidates in input-crop
-// pixels: x = stride * w * K_t,x = stride * (k - w * o_t,x), y = stride * (i - h * o_t,y).
+// pixels: x = stride * w * K_t,x = stride * (col - w * o_t,x), y = stride * (row - h * o_t,y).
 //   m == 1 (top-down, the official decode): the arg-max cell of c_t (the same cell as the
 //          arg-max of w_t); score = max_t w_t, the normalized weight; gamma is not applied,
 //          so count is 1.

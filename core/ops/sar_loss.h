@@ -1,11 +1,11 @@
 // sar_loss.h: the SAR loss (paper Eq. 7-9, as the official implementation computes it).
 //
-// Symbols (paper -> variables), per image n, keypoint j, grid cell t = (i, k) of an h x w map:
-//   p_t   = (k / w, i / h)                  grid prior: the integer cell index, normalized by the map size
-//   o_t   = offsets[n, 2j (x) / 2j+1 (y), i, k]   regressor output R(f_t) (interleaved per keypoint)
+// Symbols (paper -> variables), per image n, keypoint j, grid cell t = (row, col) of an h x w map:
+//   p_t   = (col / w, row / h)              grid prior: the integer cell index, normalized by the map size
+//   o_t   = offsets[n, 2j (x) / 2j+1 (y), row, col]   regressor output R(f_t) (interleaved per keypoint)
 //   K_t   = p_t - o_t                       Eq. 5 as coded officially (the paper writes R(f_t) + p_t;
 //                                           the sign only matters for loading released weights)
-//   s_t   = logits[n, j, i, k]              selector output (Eq. 6)
+//   s_t   = logits[n, j, row, col]          selector output (Eq. 6)
 //   c_t   = sigmoid(s_t), w_t = c_t / sum_t c_t                               (Eq. 9)
 //   r_t   = exp(-lambda * (|K_t,x - K*_x| + |K_t,y - K*_y|)), lambda = 16   (Eq. 8; x by w, y by h)
 //   L_nj  = -log(sum_t w_t r_t + eps), eps = 1e-6                           (Eq. 7)

@@ -1,3 +1,4 @@
+// fg_fc_head.cpp: the f^g + FC head: pooled feature -> per-cell FC -> SAR loss and decode.
 #include "layers/heads/fg_fc_head.h"
 
 #include "core/ops/sar_decode.h"

@@ -1,3 +1,5 @@
+// global_regression_head.cpp: the Regression baseline: pooled feature -> FC -> coordinates, an L1
+// loss over the visible keypoints, and the coordinates scaled back to input pixels.
 #include "layers/heads/global_regression_head.h"
 
 #include "core/ops/elementwise.h"

@@ -1,3 +1,4 @@
+// head_util.cpp: the checks, target preparation and small conversions every head shares.
 #include "layers/heads/head_util.h"
 
 #include "core/ops/elementwise.h"

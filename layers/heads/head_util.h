@@ -1,4 +1,4 @@
-// head_util.h: the checks and small conversions the baseline heads share (global regression,
+// head_util.h: the checks and small conversions every head shares (SAR, global regression,
 // heatmap, heatmap + offset, f^g + FC). Each function names the calling head in its errors, so a
 // message reads "HeatmapHead loss: targets.heatmaps must be [N, J, h, w] = [2, 17, 64, 48], got ...".
 #pragma once

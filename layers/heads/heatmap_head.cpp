@@ -1,3 +1,5 @@
+// heatmap_head.cpp: SimpleBaseline's heatmap head: its 1x1 conv, the weighted MSE loss and the
+// decode of layers/heads/heatmap_codec.h scaled to input pixels.
 #include "layers/heads/heatmap_head.h"
 
 #include "core/ops/elementwise.h"

@@ -20,7 +20,7 @@
 #pragma once
 
 #include "core/rng.h"
-#include "layers/conv2d.h"
+#include "layers/conv.h"
 #include "layers/heads/head.h"
 
 namespace sar {

@@ -1,3 +1,5 @@
+// heatmap_offset_head.cpp: the heatmap + offset baseline: its convs, the MSE + windowed L1 loss
+// and the peak-plus-offset decode.
 #include "layers/heads/heatmap_offset_head.h"
 
 #include <vector>

@@ -1,3 +1,4 @@
+// qfl_loss.cpp: the quality focal loss of layers/heads/qfl_loss.h, composed of existing ops.
 #include "layers/heads/qfl_loss.h"
 
 #include "core/ops/elementwise.h"

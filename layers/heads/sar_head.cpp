@@ -1,3 +1,5 @@
+// sar_head.cpp: the SAR head of layers/heads/sar_head.h: its three 1x1 convs and init, sar_loss +
+// quality focal loss, the top-1 decode and the confidence maps.
 #include "layers/heads/sar_head.h"
 
 #include "core/ops/elementwise.h"

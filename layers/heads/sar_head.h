@@ -5,7 +5,7 @@
 //   logit_conv    C -> J   selector S: s_t, c_t = sigmoid(s_t)
 //   heatmap_conv  C -> J   auxiliary heatmap logits, trained with the quality focal loss and
 //                          unused at inference (on by default, as in every official config)
-// K_t = p_t - o_t with p_t = (k / w, i / h) the integer cell index normalized by the map size:
+// K_t = p_t - o_t with p_t = (col / w, row / h) the integer cell index normalized by the map size:
 // the official code's sign and convention, followed so its released weights would load (the
 // paper writes K_t = R(f_t) + p_t). Any h x w works; 1 x 1 degenerates to global regression.
 // Init (mmengine init_cfg of the official head): every conv N(0, 0.001), bias 0; then the
@@ -19,7 +19,7 @@
 
 #include "core/ops/sar_loss.h"
 #include "core/rng.h"
-#include "layers/conv2d.h"
+#include "layers/conv.h"
 #include "layers/heads/head.h"
 
 namespace sar {
