@@ -1,6 +1,7 @@
 // image_io.cpp: the project's one home of the stb_image and stb_image_write implementations.
 #include "datasets/image_io.h"
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <climits>
@@ -38,6 +39,10 @@ static uint32_t crc32(const uint8_t* data, size_t size) {
   return c ^ 0xFFFFFFFFu;
 }
 
+// The most pixels decoded. A header is only a claim: 754 bytes of JPEG claimed 8208 x 12568
+// (103 M pixels, over 10 s to decode; `make fuzz` found it). 2^25 = 33.5 M holds a 6000 x 4000 photo.
+constexpr int64_t kMaxPixels = int64_t(1) << 25;
+
 static uint32_t read_be32(const uint8_t* p) {
   return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | uint32_t(p[3]);
 }
@@ -71,12 +76,48 @@ static void check_png_chunks(const uint8_t* data, size_t size, const std::string
   }
 }
 
+// stb_image 2.27 (Debian 12's) builds a Huffman table from a DHT segment without checking that
+// its 16 code counts sum to at most 256, and writes past the table when they do (CVE-2021-37789;
+// `make fuzz` found it). So the DHT segments are checked here first, as the PNG CRCs are. The walk
+// visits every marker stb could read: after a segment, or inside a scan's entropy-coded data, it
+// skips to the next 0xFF that starts a marker (not a 0xFF00 stuffed byte, a fill byte or RSTn).
+static void check_jpeg_huffman_tables(const uint8_t* data, size_t size, const std::string& name) {
+  size_t at = 0;  // SOI, maybe after 0xFF fill bytes, is skipped as the other segments without a length
+  while (at + 4 <= size) {
+    const uint8_t marker = data[at + 1];
+    if (data[at] != 0xFF || marker == 0xFF || marker == 0x00 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD8)) {
+      ++at;
+      continue;
+    }
+    if (marker == 0xD9) return;  // EOI
+    const size_t length = (size_t(data[at + 2]) << 8) | data[at + 3];  // counts its own 2 bytes
+    size_t next = at + 2 + length;
+    if (marker == 0xC4) {  // DHT: tables of {class/id byte, 16 counts, the counts' sum of symbols}, as stb reads them
+      size_t table = at + 4;
+      for (long left = long(length) - 2; left > 0 && table < size;) {
+        size_t codes = 0;
+        for (size_t i = 1; i <= 16 && table + i < size; ++i) codes += data[table + i];  // stb reads 0s past the end
+        SAR_CHECK(codes <= 256, name, ": cannot decode: JPEG Huffman table at byte ", table, " holds ", codes,
+                  " codes, more than 256 (corrupt)");
+        table += 17 + codes;
+        left -= long(17 + codes);
+      }
+      next = std::max(next, table);
+    }
+    at = next;
+  }
+}
+
 Image decode_image_memory(const uint8_t* data, size_t size, const std::string& name) {
   SAR_CHECK(size > 0, name, ": cannot decode: the file is empty");
   SAR_CHECK(size <= size_t(INT_MAX), name, ": cannot decode: ", size, " bytes is more than stb_image reads (2 GiB)");
   if (is_png(data, size)) check_png_chunks(data, size, name);
+  if (data[0] == 0xFF) check_jpeg_huffman_tables(data, size, name);  // stb reads a JPEG from any such file
 
   int width = 0, height = 0, channels_in_file = 0;
+  if (stbi_info_from_memory(data, int(size), &width, &height, &channels_in_file))  // else stbi_load says why
+    SAR_CHECK(int64_t(width) * height <= kMaxPixels, name, ": cannot decode: the header says ", width, "x", height,
+              " pixels, more than the ", kMaxPixels, " read (corrupt?)");
   std::unique_ptr<stbi_uc, void (*)(void*)> pixels(
       stbi_load_from_memory(data, int(size), &width, &height, &channels_in_file, 3), stbi_image_free);
   if (!pixels) {

@@ -8,7 +8,9 @@
 //   data/x.jpg: cannot decode: expected marker (truncated or corrupt?)
 // stb_image checks no PNG checksums, so PNG chunks are CRC-checked here first: a flipped bit
 // in the pixel data is an error, not a silently wrong image. A truncated JPEG fails in stb
-// itself (it finds no end-of-image marker).
+// itself (it finds no end-of-image marker). JPEG Huffman tables are checked here first too:
+// Debian's stb_image 2.27 writes past a table that declares more than 256 codes. An image whose
+// header claims more than 2^25 pixels (33.5 M) is refused before anything is allocated.
 #pragma once
 
 #include <cstddef>

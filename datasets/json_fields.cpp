@@ -25,6 +25,8 @@ json read_json(const std::string& path) {
     return json::parse(text.str(), drop_segmentation);
   } catch (const json::parse_error& e) {
     SAR_THROW(path, ": not valid JSON (at byte ", e.byte, "): ", e.what());
+  } catch (const json::exception& e) {  // out_of_range: a number past double's range (1e999)
+    SAR_THROW(path, ": not valid JSON: ", e.what());
   }
 }
 

@@ -27,7 +27,8 @@ struct Key {
 
 // The JSON value a message quotes: its type and (the start of) its text.
 std::string describe(const json& value) {
-  std::string text = value.dump();
+  // A --set value is the user's text, not parsed JSON: a non-UTF-8 byte is shown as U+FFFD, not thrown.
+  std::string text = value.dump(-1, ' ', false, json::error_handler_t::replace);
   if (text.size() > 40) text = text.substr(0, 37) + "...";
   return std::string(value.type_name()) + " " + text;
 }
@@ -63,12 +64,18 @@ bool is_integer(const json& value) {
 template <typename Int>
 Key integer_key(const std::string& path, Int* field, Range range) {
   const Range fits = between(double(std::numeric_limits<Int>::min()), double(std::numeric_limits<Int>::max()));
+  const double past_max = std::ldexp(1.0, std::numeric_limits<Int>::digits);
   return {path, [field] { return json(*field); },
-          [path, field, range, fits](const json& value, const std::string& where) {
+          [path, field, range, fits, past_max](const json& value, const std::string& where) {
             SAR_CHECK(is_integer(value), where, ": ", path, " must be an integer, got ", describe(value));
             SAR_CHECK(range.contains(value.get<double>()), where, ": ", path, " must be ", range.text(), ", got ",
                       value.dump());
-            SAR_CHECK(fits.contains(value.get<double>()), where, ": ", path, " must be ", fits.text(),
+            // double(max) of a 64-bit Int is 2^digits, past what it holds: a float must stay below
+            // it, an unsigned integer is compared exactly.
+            const uint64_t max = uint64_t(std::numeric_limits<Int>::max());
+            const bool holds = value.is_number_float() ? value.get<double>() < past_max
+                                                       : !value.is_number_unsigned() || value.get<uint64_t>() <= max;
+            SAR_CHECK(fits.contains(value.get<double>()) && holds, where, ": ", path, " must be ", fits.text(),
                       " (its C++ type), got ", value.dump());
             *field = value.is_number_float() ? Int(value.get<double>()) : value.get<Int>();
           }};
@@ -345,7 +352,7 @@ RunConfig load_run_config(const std::string& path, const std::vector<std::string
   json config_json;
   try {
     config_json = json::parse(in);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for a number past double's range (1e999)
     SAR_THROW(path, ": not valid JSON: ", e.what());
   }
   SAR_CHECK(config_json.is_object(), path, ": a config must be a JSON object, got ", describe(config_json));

@@ -58,7 +58,7 @@ static void strided_copy(const Tensor& out, const Tensor& x, int64_t first, cons
   const int ndim = out.ndim();
   const int64_t n = out.numel();
   if (x.is_cuda()) {
-    const char* in = static_cast<const char*>(x.raw_data()) + first * int64_t(dtype_size(x.dtype()));
+    [[maybe_unused]] const char* in = static_cast<const char*>(x.raw_data()) + first * int64_t(dtype_size(x.dtype()));
     SAR_ON_CUDA(op, permute_cuda(out.raw_data(), in, int(dtype_size(x.dtype())), out_dims.data(), in_strides, ndim,
                                  n));
   } else if (x.dtype() == DType::I64) {
