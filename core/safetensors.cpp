@@ -1,3 +1,5 @@
+// safetensors.cpp: core/safetensors.h's strict reader (header, dtypes and offsets checked against the
+// file) and its atomic writer.
 #include "core/safetensors.h"
 
 #include <algorithm>

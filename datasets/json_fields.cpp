@@ -1,3 +1,4 @@
+// json_fields.cpp: reading a JSON file, and the checked field accessors of datasets/json_fields.h.
 #include "datasets/json_fields.h"
 
 #include <cerrno>

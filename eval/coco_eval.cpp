@@ -103,14 +103,12 @@ double person_area(const CocoKeypointAnnotation& g, bool box_scale) {
 std::vector<double> compute_oks(const std::vector<const CocoKeypointAnnotation*>& gts,
                                 const std::vector<Detection>& dts, const std::vector<double>& sigmas,
                                 bool box_scale) {
-  const size_t k = sigmas.size();
-  std::vector<double> vars(k);
-  for (size_t i = 0; i < k; ++i) vars[i] = (sigmas[i] * 2) * (sigmas[i] * 2);
+  const size_t keypoints = sigmas.size();
   std::vector<double> oks(dts.size() * gts.size());
   for (size_t j = 0; j < gts.size(); ++j) {
     const CocoKeypointAnnotation& g = *gts[j];
     bool labelled = false;
-    for (size_t i = 0; i < k; ++i) labelled = labelled || g.keypoints[3 * i + 2] > 0;
+    for (size_t i = 0; i < keypoints; ++i) labelled = labelled || g.keypoints[3 * i + 2] > 0;
     const auto& bb = g.bbox;
     const double scale = person_area(g, box_scale);
     const double x0 = bb[0] - bb[2], x1 = bb[0] + bb[2] * 2, y0 = bb[1] - bb[3], y1 = bb[1] + bb[3] * 2;
@@ -118,7 +116,7 @@ std::vector<double> compute_oks(const std::vector<const CocoKeypointAnnotation*>
       const std::vector<double>& p = dts[d].result->keypoints;
       double sum = 0;
       size_t count = 0;
-      for (size_t i = 0; i < k; ++i) {
+      for (size_t i = 0; i < keypoints; ++i) {
         const double xd = p[3 * i], yd = p[3 * i + 1];
         double dx, dy;
         if (labelled) {
@@ -129,8 +127,7 @@ std::vector<double> compute_oks(const std::vector<const CocoKeypointAnnotation*>
           dx = std::max(0.0, x0 - xd) + std::max(0.0, xd - x1);
           dy = std::max(0.0, y0 - yd) + std::max(0.0, yd - y1);
         }
-        const double e = (dx * dx + dy * dy) / vars[i] / (scale + kEps) / 2;
-        sum += std::exp(-e);
+        sum += keypoint_similarity(dx * dx + dy * dy, sigmas[i], scale + kEps);
         ++count;
       }
       oks[d * gts.size() + j] = sum / double(count);
@@ -314,12 +311,12 @@ Curves compute_curves(const CocoKeypointGt& gt, const std::vector<CocoKeypointRe
 
   Curves curves;
   curves.categories = gt.category_ids.size();
-  const size_t K = curves.categories;
-  curves.precision.resize(kThresholds * kRecallPoints * K * 3);
-  curves.recall.resize(kThresholds * K * 3);
+  const size_t categories = curves.categories;
+  curves.precision.resize(kThresholds * kRecallPoints * categories * 3);
+  curves.recall.resize(kThresholds * categories * 3);
   const std::vector<const CocoKeypointAnnotation*> no_gts;
   const std::vector<Detection> no_dts;
-  for (size_t c = 0; c < K; ++c) {
+  for (size_t c = 0; c < categories; ++c) {
     // evaluate: per image, detections in score order (stable), the first maxDets, and their OKS.
     std::vector<const std::vector<const CocoKeypointAnnotation*>*> image_gts;
     std::vector<std::vector<Detection>> image_dts;

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <array>
+#include <cmath>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -83,6 +84,14 @@ std::vector<CocoKeypointResult> load_coco_results(const std::string& json_path, 
                                                   const std::vector<KeypointField>& fields,
                                                   const std::vector<std::string>& score_keys,
                                                   std::vector<std::vector<double>>& scores);
+
+// One keypoint's term of OKS: exp(-d^2 / (2 sigma)^2 / scale / 2), d^2 the squared pixel distance,
+// scale the person's area. COCO's evaluation and OKS-NMS (eval/postprocess.h) both use it; the
+// operations are in cocoeval.py's order, which the pycocotools agreement tests pin.
+inline double keypoint_similarity(double d2, double sigma, double scale) {
+  const double var = (sigma * 2) * (sigma * 2);
+  return std::exp(-(d2 / var / scale / 2));
+}
 
 // COCO's 17 person-keypoint OKS sigmas (cocoeval.py's kpt_oks_sigmas).
 std::vector<double> coco_person_sigmas();

@@ -1,3 +1,4 @@
+// postprocess.cpp: rescore and OKS-NMS of eval/postprocess.h (mmpose's bbox_keypoint score and oks_nms).
 #include "eval/postprocess.h"
 
 #include <algorithm>
@@ -26,8 +27,7 @@ double instance_oks(const std::vector<double>& a, const std::vector<double>& b, 
   double sum = 0;
   for (size_t k = 0; k < K; ++k) {
     const double dx = a[3 * k] - b[3 * k], dy = a[3 * k + 1] - b[3 * k + 1];
-    const double var = (2 * sigmas[k]) * (2 * sigmas[k]);
-    sum += std::exp(-(dx * dx + dy * dy) / var / scale / 2);
+    sum += keypoint_similarity(dx * dx + dy * dy, sigmas[k], scale);
   }
   return K ? sum / double(K) : 0.0;
 }
