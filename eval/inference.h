@@ -1,7 +1,7 @@
 // inference.h: top-down inference over a data set (SAR_SPEC.md §3): every person's box is
 // cropped (no augmentation), run through the model, optionally flip-tested, and its keypoints
-// are mapped back to the original image; then rescoring and OKS-NMS turn the people into COCO
-// results that pycocotools (or eval/coco_eval.h) reads.
+// are mapped back to the original image. eval/coco_results.h then turns the people into COCO
+// results (rescoring, OKS-NMS) and files.
 //
 //   crops        Loader over the source, eval crops (crop.train and crop.with_heatmaps are
 //                forced off), in source order (no shuffle, no drop). An unreadable image stops
@@ -17,8 +17,6 @@
 //                coordinates, scores and maps averaged with the plain pass
 //   back-project back_project(crop, x, y) (datasets/topdown.h): crop pixels -> image pixels
 //   area         the crop box's scale_w * scale_h (mmpose: the padded box), for OKS-NMS
-//   results      rescore (box score x mean keypoint score above rescore_threshold), then
-//                oks_nms per image at nms_threshold with meta.sigmas (eval/postprocess.h)
 //
 // The model runs in eval mode (its mode is restored on return) without the tape; batches go to
 // options.device, which must be the model's.
@@ -85,28 +83,5 @@ Tensor unmirror_maps(const Tensor& maps, const std::vector<int>& flip_index);
 // Every person of `source` (or the first max_people), in source order.
 std::vector<PersonPrediction> predict_people(PoseModel& model, const SampleSource& source, const TopdownConfig& crop,
                                              const InferenceOptions& options);
-
-struct ResultOptions {
-  double rescore_threshold = 0.2;
-  double nms_threshold = 0.9;      // <= 0: no NMS
-  int64_t category_id = 1;
-};
-
-// People -> COCO results: rescored, OKS-NMS per image (sigmas: meta.sigmas), sorted by image id
-// then score (descending).
-std::vector<CocoKeypointResult> to_coco_results(const std::vector<PersonPrediction>& people, const DatasetMeta& meta,
-                                                const ResultOptions& options = {});
-
-// The ground truth of a source in memory, for sources without an annotation file (the synthetic
-// set): one image and one annotation per sample (id = index + 1, image_id = the person's,
-// num_keypoints = its labelled keypoints, area = its area or else box w * h), category 1 with the
-// meta's keypoint names and OKS sigmas (save_coco_gt writes them as the category's "sigmas", so
-// sar score scores the file with them). Reads every sample once (renders synthetic images).
-CocoKeypointGt ground_truth_of(const SampleSource& source);
-
-// COCO json writers (atomic: temp file + rename), readable by load_coco_gt / load_coco_results
-// and by pycocotools. Numbers with %.17g-equivalent precision (a round trip is exact).
-void save_coco_results(const std::string& path, const std::vector<CocoKeypointResult>& results);
-void save_coco_gt(const std::string& path, const CocoKeypointGt& gt);
 
 }  // namespace sar

@@ -7,6 +7,7 @@
 #include "core/gradcheck.h"
 #include "core/ops/shape_ops.h"
 #include "datasets/synthetic.h"
+#include "eval/coco_results.h"
 #include "eval/inference.h"
 #include "core/ops/elementwise.h"
 #include "layers/heads/global_regression_head.h"

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "eval/coco_results.h"
 #include "eval/inference.h"
 #include "train/run_config.h"
 
