@@ -24,6 +24,7 @@ echo
 echo "last evaluation of each run (eval_log.csv):"
 for head in sar heatmap_offset heatmap regression; do
   log="$RUNS/lspet_$head/eval_log.csv"
+  [ -f "$log" ] || { printf '%-16s %s\n' "$head" "no evaluation yet"; continue; }
   printf '%-16s %s\n' "$head" "$(head -n 1 "$log")"
   printf '%-16s %s\n' "" "$(tail -n 1 "$log")"
 done
