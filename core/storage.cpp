@@ -29,11 +29,27 @@ Storage::Storage(size_t bytes_, Device device_) : bytes(bytes_), device(device_)
   }
 }
 
-Storage::~Storage() {
-  if (device == Device::CPU) cpu_allocator().release(data);
+std::shared_ptr<Storage> Storage::pinned_host(size_t bytes) {
 #if SAR_WITH_CUDA
-  else cuda::allocator().release(data);
+  if (cuda_device_count() > 0) {
+    void* data = cuda::allocate_pinned(bytes);  // first: a throw here leaves no Storage to destroy
+    std::shared_ptr<Storage> s(new Storage);
+    s->data = data;
+    s->bytes = bytes;
+    s->pinned = true;
+    return s;
+  }
 #endif
+  return std::make_shared<Storage>(bytes, Device::CPU);
+}
+
+Storage::~Storage() {
+#if SAR_WITH_CUDA
+  if (pinned) cuda::release_pinned(data);
+  else if (device == Device::CUDA) cuda::allocator().release(data);
+  else
+#endif
+  cpu_allocator().release(data);
 }
 
 AllocatorStats cpu_allocator_stats() { return cpu_allocator().stats(); }
@@ -41,9 +57,11 @@ void cpu_empty_cache() { cpu_allocator().empty_cache(); }
 
 #if SAR_WITH_CUDA
 AllocatorStats cuda_allocator_stats() { return cuda::allocator().stats(); }
+AllocatorStats pinned_allocator_stats() { return cuda::pinned_allocator_stats(); }
 void cuda_empty_cache() { cuda::allocator().empty_cache(); }
 #else
 AllocatorStats cuda_allocator_stats() { return {}; }
+AllocatorStats pinned_allocator_stats() { return {}; }
 void cuda_empty_cache() {}
 #endif
 

@@ -1,5 +1,7 @@
 // storage.h: one reference-counted block of memory on one device. Tensors that are views
 // of each other (reshape, slice along dim 0) share a Storage and differ in offset/shape.
+// CPU memory is pageable, or pinned (page-locked, from cuda/pinned_memory.cu): the loader's
+// batches, which the GPU copies from while the host goes on.
 #pragma once
 
 #include <cstddef>
@@ -14,11 +16,17 @@ struct Storage {
   void* data = nullptr;
   size_t bytes = 0;
   Device device = Device::CPU;
+  bool pinned = false;  // CPU memory that is page-locked
 
   Storage(size_t bytes, Device device);  // from the device's caching allocator (CPU: 64-byte aligned)
+  // CPU memory, page-locked when a CUDA device answers; pageable (pinned false) otherwise.
+  static std::shared_ptr<Storage> pinned_host(size_t bytes);
   ~Storage();
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
+
+ private:
+  Storage() = default;  // pinned_host's: it fills the fields
 };
 
 // The CPU caching allocator's statistics, and returning its cache to the system.
@@ -27,6 +35,7 @@ void cpu_empty_cache();
 
 // The CUDA caching allocator's statistics and cache control (zeros / no-op without CUDA).
 AllocatorStats cuda_allocator_stats();
+AllocatorStats pinned_allocator_stats();
 void cuda_empty_cache();
 
 }  // namespace sar

@@ -25,12 +25,20 @@ TensorImpl& Tensor::impl() const {
   return *impl_;
 }
 
-Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
+static Tensor whole_storage(std::shared_ptr<Storage> storage, const Shape& shape, DType dtype) {
   auto impl = std::make_shared<TensorImpl>();
-  impl->storage = std::make_shared<Storage>(shape.numel() * dtype_size(dtype), device);
+  impl->storage = std::move(storage);
   impl->shape = shape;
   impl->dtype = dtype;
   return Tensor(impl);
+}
+
+Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
+  return whole_storage(std::make_shared<Storage>(shape.numel() * dtype_size(dtype), device), shape, dtype);
+}
+
+Tensor Tensor::empty_pinned(const Shape& shape, DType dtype) {
+  return whole_storage(Storage::pinned_host(shape.numel() * dtype_size(dtype)), shape, dtype);
 }
 
 Tensor Tensor::zeros(const Shape& shape, DType dtype, Device device) { return full(shape, 0.0, dtype, device); }
@@ -89,6 +97,15 @@ Tensor Tensor::to(Device target) const {
   if (device() == target) return *this;
   Tensor out = empty(shape(), dtype(), target);
   out.copy_(*this);
+  return out;
+}
+
+Tensor Tensor::to_nonblocking(Device target) const {
+  if (!is_pinned() || target != Device::CUDA) return to(target);
+  Tensor out = empty(shape(), dtype(), target);
+#if SAR_WITH_CUDA
+  if (nbytes() > 0) cuda::copy_host_to_device_async(out.raw_data(), raw_data(), nbytes());
+#endif
   return out;
 }
 

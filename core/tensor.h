@@ -51,6 +51,10 @@ class Tensor {
   static Tensor from_vector(const std::vector<double>& values, const Shape& shape,
                             DType dtype = DType::F32, Device device = Device::CPU);
   static Tensor arange(int64_t n, DType dtype = DType::F32, Device device = Device::CPU);  // 0..n-1
+  // A CPU tensor in pinned (page-locked) memory when a CUDA device answers, so that
+  // to_nonblocking(Device::CUDA) need not wait; ordinary CPU memory otherwise. For buffers that
+  // go to the GPU (the loader's batches): page-locked memory is scarce, don't make it the default.
+  static Tensor empty_pinned(const Shape& shape, DType dtype = DType::F32);
   static Tensor empty_like(const Tensor& t) { return empty(t.shape(), t.dtype(), t.device()); }
   static Tensor zeros_like(const Tensor& t) { return zeros(t.shape(), t.dtype(), t.device()); }
   static Tensor ones_like(const Tensor& t) { return ones(t.shape(), t.dtype(), t.device()); }
@@ -64,6 +68,7 @@ class Tensor {
   DType dtype() const { return impl().dtype; }
   Device device() const { return impl().storage->device; }
   bool is_cuda() const { return device() == Device::CUDA; }
+  bool is_pinned() const { return impl().storage->pinned; }
   size_t nbytes() const { return numel() * dtype_size(dtype()); }
 
   // Raw data, with the dtype checked: data<float>() on a float64 tensor throws.
@@ -74,6 +79,10 @@ class Tensor {
   // --- copies and conversions (never recorded on the tape) ---
   Tensor to(Device device) const;  // a copy on that device (this tensor itself when already there)
   Tensor to(DType dtype) const;    // a converted copy (this tensor itself when already that dtype)
+  // to(device), except that from a pinned tensor to CUDA the copy is queued on the stream and
+  // this returns at once: don't write this tensor afterwards (its block is reused only once the
+  // copy is done, see cuda/pinned_memory.cu). From anything else it is to(device).
+  Tensor to_nonblocking(Device device) const;
   Tensor clone() const;            // a deep copy on the same device
   void copy_(const Tensor& src);   // copies values in place; same shape, any dtype/device
   Tensor& fill_(double value);

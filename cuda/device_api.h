@@ -22,6 +22,15 @@ CachingAllocator& allocator();         // the process-wide device allocator
 void copy_host_to_device(void* dst, const void* src, size_t bytes);  // synchronous
 void copy_device_to_host(void* dst, const void* src, size_t bytes);  // synchronous
 void copy_device_to_device(void* dst, const void* src, size_t bytes);
+// Page-locked host memory (cuda/pinned_memory.cu): a caching pool of cudaHostAlloc blocks. A
+// released block is handed out again only after every copy queued on stream() before its
+// release has finished.
+void* allocate_pinned(size_t bytes);   // throws sar::Error when page-locked memory runs out
+void release_pinned(void* ptr);
+AllocatorStats pinned_allocator_stats();  // blocks waiting for their copies count as in use
+// Queued on stream(); returns at once. src must be pinned (from allocate_pinned) and stay unwritten
+// until the copy is done: release_pinned's rule keeps the block itself from being reused early.
+void copy_host_to_device_async(void* dst, const void* src, size_t bytes);
 void synchronize();                    // waits for the stream; surfaces asynchronous kernel errors
 
 void* stream();                        // the cudaStream_t everything runs on

@@ -132,11 +132,12 @@ bool Loader::next(Batch* batch) {
     std::rethrow_exception(failure_);
   }
   *batch = std::move(result.batch);
-  if (config_.device != Device::CPU) {
-    batch->images = batch->images.to(config_.device);
-    batch->targets.xy = batch->targets.xy.to(config_.device);
-    batch->targets.weight = batch->targets.weight.to(config_.device);
-    if (batch->targets.heatmaps.defined()) batch->targets.heatmaps = batch->targets.heatmaps.to(config_.device);
+  if (config_.device != Device::CPU) {  // the host tensors are freed here, their blocks reused after the copies
+    batch->images = batch->images.to_nonblocking(config_.device);
+    batch->targets.xy = batch->targets.xy.to_nonblocking(config_.device);
+    batch->targets.weight = batch->targets.weight.to_nonblocking(config_.device);
+    if (batch->targets.heatmaps.defined())
+      batch->targets.heatmaps = batch->targets.heatmaps.to_nonblocking(config_.device);
   }
   return true;
 }
@@ -178,11 +179,15 @@ Batch Loader::make_batch(size_t b) {
   const size_t n = order_.size(), first = b * size_t(config_.batch_size);
   const int64_t N = int64_t(std::min(size_t(config_.batch_size), n - first)), J = meta.num_keypoints();
   const int64_t pixels = 3 * int64_t(crop.input_h) * crop.input_w, cells = int64_t(crop.map_h) * crop.map_w;
+  // Batches bound for the GPU are built in pinned memory, so next() can queue their copy and return.
+  auto host_tensor = [&](const Shape& shape) {
+    return config_.device == Device::CUDA ? Tensor::empty_pinned(shape) : Tensor::empty(shape);
+  };
   Batch batch;
-  batch.images = Tensor::empty({N, 3, crop.input_h, crop.input_w});
-  batch.targets.xy = Tensor::empty({N, J, 2});
-  batch.targets.weight = Tensor::empty({N, J});
-  if (crop.with_heatmaps) batch.targets.heatmaps = Tensor::empty({N, J, crop.map_h, crop.map_w});
+  batch.images = host_tensor({N, 3, crop.input_h, crop.input_w});
+  batch.targets.xy = host_tensor({N, J, 2});
+  batch.targets.weight = host_tensor({N, J});
+  if (crop.with_heatmaps) batch.targets.heatmaps = host_tensor({N, J, crop.map_h, crop.map_w});
   for (int64_t k = 0; k < N; ++k) {
     const size_t position = first + size_t(k);
     Image image;

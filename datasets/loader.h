@@ -17,9 +17,11 @@
 // Without skip_bad, or for any other exception (in make_crop, a bug), the error is re-thrown by
 // next() at the batch where it happened.
 //
-// Device: batches are built in CPU memory; next() copies them with Tensor::to(device) on the
-// caller's thread (the one CUDA stream stays on one thread). The copy is synchronous: pinned
-// host memory and asynchronous copies are not available in core/ yet.
+// Device: batches are built in CPU memory, pinned (page-locked) when config.device is CUDA; next()
+// queues their copies with Tensor::to_nonblocking on the caller's thread (the one CUDA stream
+// stays on one thread) and returns without waiting for them: the training step's kernels, queued
+// on the same stream, run after the copies. A freed pinned block is reused only once its copy is
+// done (cuda/pinned_memory.cu), so workers never overwrite a batch still being copied.
 // Threads: each worker runs its OpenMP regions (the crop warp) on one thread: the workers are
 // the parallelism, and N workers use N cores.
 #pragma once

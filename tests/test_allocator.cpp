@@ -1,10 +1,12 @@
 // The caching allocator: its logic on the CPU with a counting fake backend, and the real
-// CUDA one (no cudaMalloc after warm-up) when a device answers.
+// CUDA one (no cudaMalloc after warm-up) when a device answers; pinned host memory.
 #include <cstdlib>
 #include <unordered_map>
 
 #include "core/caching_allocator.h"
+#include "core/device.h"
 #include "core/ops/elementwise.h"
+#include "core/ops/matmul.h"
 #include "core/ops/reduce.h"
 #include "core/storage.h"
 #include "core/tape.h"
@@ -111,4 +113,41 @@ CUDA_TEST_CASE("caching allocator: a request beyond the device's memory explains
                        doctest::Contains("cuda out of memory: tried to allocate 4096.00 GiB with"), Error);
   Tensor after = Tensor::ones({1024}, DType::F32, Device::CUDA);  // the device still works
   CHECK(sum(after).item() == 1024);
+}
+
+TEST_CASE("pinned memory: empty_pinned is a CPU tensor, page-locked exactly when a CUDA device answers") {
+  Tensor t = Tensor::empty_pinned({4, 3});
+  CHECK(t.device() == Device::CPU);
+  CHECK(t.is_pinned() == (cuda_device_count() > 0));
+  CHECK_FALSE(Tensor::empty({4, 3}).is_pinned());
+  t.fill_(2.5);
+  CHECK(t.view_rows(1, 3).is_pinned() == t.is_pinned());  // views share the storage
+  CHECK(sum(t).item() == 30.0);
+  CHECK(t.to_nonblocking(Device::CPU).same(t));  // to another CPU tensor: nothing to copy
+}
+
+CUDA_TEST_CASE("pinned memory: a block freed while its copy is queued is reused only after the copy (float32, cuda)") {
+  // Queue ~0.1 s of GPU work ahead of the copy, so that the copy is certainly still waiting
+  // when the host tensor is freed and its size asked for again.
+  Tensor a = Tensor::zeros({4096, 4096}, DType::F32, Device::CUDA);
+  for (int i = 0; i < 30; ++i) matmul(a, a);
+  const int64_t n = int64_t(1) << 20;
+  Tensor host = Tensor::full({n}, 7.0);  // pageable, then into pinned memory below
+  Tensor pinned = Tensor::empty_pinned({n});
+  REQUIRE(pinned.is_pinned());
+  pinned.copy_(host);
+  void* block = pinned.raw_data();
+  const AllocatorStats before = pinned_allocator_stats();
+  Tensor on_device = pinned.to_nonblocking(Device::CUDA);
+  pinned = Tensor();  // freed with its copy still queued
+  Tensor next = Tensor::empty_pinned({n});
+  CHECK(next.raw_data() != block);  // a new block: the old one waits for its copy
+  CHECK(pinned_allocator_stats().raw_allocs == before.raw_allocs + 1);
+  next.fill_(9.0);                  // had it been the same block, the copy would now carry 9s
+  CHECK(test::max_abs_diff(on_device.to(Device::CPU), host) == 0.0);  // waits for the stream
+  next = Tensor();
+  device_synchronize(Device::CUDA);
+  Tensor third = Tensor::empty_pinned({n});  // both blocks are free now: one of them is reused
+  CHECK(pinned_allocator_stats().raw_allocs == before.raw_allocs + 1);
+  CHECK(pinned_allocator_stats().cache_hits > before.cache_hits);
 }

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "core/device.h"
 #include "datasets/image_io.h"
 #include "datasets/loader.h"
 #include "tests/test_util.h"
@@ -281,7 +282,9 @@ CUDA_TEST_CASE("loader: batches on CUDA hold the CPU batch's values (float32, cu
   Loader on_cpu(source, config);
   config.device = Device::CUDA;
   Loader on_cuda(source, config);
+  const AllocatorStats pinned_before = pinned_allocator_stats();
   const Batch a = epoch_batches(on_cpu, 0)[1], b = epoch_batches(on_cuda, 0)[1];
+  CHECK(pinned_allocator_stats().raw_allocs > pinned_before.raw_allocs);  // built in pinned memory
   CHECK(b.images.is_cuda());
   CHECK(b.targets.xy.is_cuda());
   CHECK(b.targets.weight.is_cuda());
@@ -290,4 +293,19 @@ CUDA_TEST_CASE("loader: batches on CUDA hold the CPU batch's values (float32, cu
   CHECK(same_values(a.targets.xy, b.targets.xy.to(Device::CPU)));
   CHECK(same_values(a.targets.weight, b.targets.weight.to(Device::CPU)));
   CHECK(same_values(a.targets.heatmaps, b.targets.heatmaps.to(Device::CPU)));
+}
+
+CUDA_TEST_CASE("loader: pinned batch buffers are reused epoch after epoch and all given back (float32, cuda)") {
+  auto source = synthetic_source(16);
+  LoaderConfig config = small_config(2);
+  config.device = Device::CUDA;
+  const AllocatorStats before = pinned_allocator_stats();
+  {
+    Loader loader(source, config);
+    for (int64_t epoch = 0; epoch < 3; ++epoch) CHECK(epoch_batches(loader, epoch).size() == 4);
+  }
+  device_synchronize(Device::CUDA);  // the last copies are done: their blocks may be reclaimed
+  const AllocatorStats after = pinned_allocator_stats();
+  CHECK(after.cache_hits > before.cache_hits);
+  CHECK(after.bytes_in_use == before.bytes_in_use);  // no block left behind
 }
