@@ -24,7 +24,7 @@ TEST_CASE("sar cli: help and unknown commands") {
 
 TEST_CASE("sar cli: every verb answers --help with its usage") {
   for (const char* verb : {"info", "score", "data", "data show", "bench layers", "bench sar", "bench model", "bench data",
-                           "train", "eval", "infer", "gradcheck"}) {
+                           "train", "eval", "infer", "gradcheck", "compare"}) {
     const CliResult help = run_sar(std::string(verb) + " --help");
     INFO(verb, ": ", help.output);
     CHECK(help.exit_code == 0);

@@ -1,8 +1,9 @@
 #!/bin/sh
 # The LSPET experiment (docs/LSPET.md): trains the four heads one after another with the same
-# backbone, input, schedule and seed, and prints each run's last evaluation. Re-running it picks up
+# backbone, input, schedule and seed, then prints their table. Re-running it picks up
 # where it stopped: a finished run (report.md written) is skipped, an interrupted one resumes from
 # its last checkpoint (sar train --resume), so the ~4 hours of CPU may be spread over several sittings.
+# At the end, `sar compare` prints the table and draws RUNS/lspet_pck.png.
 #
 #   tools/lspet.sh [RUNS_DIR] [extra sar train options, e.g. --set data.root=/data/lspet]
 #   SAR=path/to/sar tools/lspet.sh ...      another binary than build/sar
@@ -20,11 +21,10 @@ for head in sar heatmap_offset heatmap regression; do
     "$SAR" train --config "configs/lspet_$head.json" --out "$run" "$@"
   fi
 done
+# The table for README.md / docs/LSPET.md and the PCK curves of the runs so far.
 echo
-echo "last evaluation of each run (eval_log.csv):"
+runs=""
 for head in sar heatmap_offset heatmap regression; do
-  log="$RUNS/lspet_$head/eval_log.csv"
-  [ -f "$log" ] || { printf '%-16s %s\n' "$head" "no evaluation yet"; continue; }
-  printf '%-16s %s\n' "$head" "$(head -n 1 "$log")"
-  printf '%-16s %s\n' "" "$(tail -n 1 "$log")"
+  [ -d "$RUNS/lspet_$head" ] && runs="$runs $RUNS/lspet_$head"
 done
+"$SAR" compare $runs --out "$RUNS/lspet_pck.png"

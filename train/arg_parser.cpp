@@ -45,6 +45,8 @@ void ArgParser::repeated(const std::string& name, std::vector<std::string>* out)
   takes_value_[name] = [out](const std::string& v) { out->push_back(v); };
 }
 
+void ArgParser::positional(std::vector<std::string>* out) { positional_ = out; }
+
 bool ArgParser::parse(int argc, char** argv) {
   for (int i = 0; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -57,6 +59,9 @@ bool ArgParser::parse(int argc, char** argv) {
     } else if (auto v = takes_value_.find(arg); v != takes_value_.end()) {
       SAR_CHECK(i + 1 < argc, command_, " ", arg, ": missing value; see ", command_, " --help");
       v->second(argv[++i]);
+    } else if (positional_ && !arg.empty() && arg[0] != '-') {
+      positional_->push_back(arg);
+      continue;
     } else {
       SAR_THROW(command_, ": unknown option '", arg, "'; see ", command_, " --help");
     }

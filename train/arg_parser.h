@@ -7,6 +7,7 @@
 //   args.flag("--json", &as_json);             // --json
 //   args.toggle("flip", &flip);                // --flip / --no-flip
 //   args.repeated("--set", &overrides);        // --set k=v, any number of times
+//   args.positional(&run_dirs);                // the words that are not options (else refused)
 //   if (!args.parse(argc, argv)) return 0;     // --help printed the usage
 //   args.require("--config");                  // after parse: throws when it was not given
 #pragma once
@@ -29,6 +30,7 @@ class ArgParser {
   void flag(const std::string& name, bool* out);                         // present -> true
   void toggle(const std::string& name, bool* out);                       // --name -> true, --no-name -> false
   void repeated(const std::string& name, std::vector<std::string>* out);  // each occurrence appended
+  void positional(std::vector<std::string>* out);  // arguments not starting with '-', in order
 
   // Parses argv (after the command's own words). Returns false after printing the usage for
   // --help or -h. Throws sar::Error for an unknown option, a missing or malformed value.
@@ -42,6 +44,7 @@ class ArgParser {
   std::map<std::string, std::function<void(const std::string&)>> takes_value_;
   std::map<std::string, std::function<void()>> takes_none_;
   std::set<std::string> given_;
+  std::vector<std::string>* positional_ = nullptr;
 };
 
 }  // namespace sar

@@ -33,59 +33,70 @@ std::string format_row(const std::vector<double>& row) {
   return line + "\n";
 }
 
-std::string header(const std::vector<std::string>& columns) {
+std::string joined(const std::vector<std::string>& columns) {
   std::string line;
   for (size_t i = 0; i < columns.size(); ++i) line += (i ? "," : "") + columns[i];
-  return line + "\n";
+  return line;
 }
 
 }  // namespace
 
-CsvLog::CsvLog(std::string path, std::vector<std::string> columns, int64_t keep_up_to_step)
-    : path_(std::move(path)), columns_(std::move(columns)) {
-  SAR_CHECK(!columns_.empty(), path_, ": a CSV log needs columns");
-  if (keep_up_to_step >= 0) {
-    std::ifstream in(path_);
-    std::string line;
-    if (in && std::getline(in, line)) {
-      SAR_CHECK(line + "\n" == header(columns_), path_, ": its header '", line, "' is not this run's '",
-                header(columns_).substr(0, header(columns_).size() - 1), "'");
-      while (std::getline(in, line)) {
-        std::vector<std::string> cells = split(line);
-        std::vector<double> row(columns_.size(), NAN);
-        for (size_t i = 0; i < cells.size() && i < row.size(); ++i)
-          if (!cells[i].empty()) row[i] = std::strtod(cells[i].c_str(), nullptr);
-        if (!std::isnan(row[0]) && row[0] <= double(keep_up_to_step)) rows_.push_back(row);
-      }
-    }
+std::vector<double> CsvTable::column(const std::string& name, const std::string& source) const {
+  size_t c = 0;
+  while (c < columns.size() && columns[c] != name) ++c;
+  SAR_CHECK(c < columns.size(), source, ": no column '", name, "'");
+  std::vector<double> out;
+  for (const auto& row : rows) out.push_back(row[c]);
+  return out;
+}
+
+CsvTable read_csv(const std::string& path) {
+  std::ifstream in(path);
+  SAR_CHECK(in, path, ": cannot open");
+  CsvTable table;
+  std::string line;
+  SAR_CHECK(std::getline(in, line) && !line.empty(), path, ": no header line");
+  table.columns = split(line);
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    std::vector<std::string> cells = split(line);
+    std::vector<double> row(table.columns.size(), NAN);
+    for (size_t i = 0; i < cells.size() && i < row.size(); ++i)
+      if (!cells[i].empty()) row[i] = std::strtod(cells[i].c_str(), nullptr);
+    table.rows.push_back(row);
+  }
+  return table;
+}
+
+CsvLog::CsvLog(std::string path, std::vector<std::string> columns, int64_t keep_up_to_step) : path_(std::move(path)) {
+  SAR_CHECK(!columns.empty(), path_, ": a CSV log needs columns");
+  table_.columns = std::move(columns);
+  std::ifstream existing(path_);
+  if (keep_up_to_step >= 0 && existing && existing.peek() != std::ifstream::traits_type::eof()) {
+    const CsvTable old = read_csv(path_);
+    SAR_CHECK(old.columns == table_.columns, path_, ": its header '", joined(old.columns), "' is not this run's '",
+              joined(table_.columns), "'");
+    for (const auto& row : old.rows)
+      if (!std::isnan(row[0]) && row[0] <= double(keep_up_to_step)) table_.rows.push_back(row);
   }
   write_all();
 }
 
 void CsvLog::write_all() const {
-  std::string text = header(columns_);
-  for (const auto& row : rows_) text += format_row(row);
+  std::string text = joined(table_.columns) + "\n";
+  for (const auto& row : table_.rows) text += format_row(row);
   write_text_atomically(path_, text);
 }
 
 void CsvLog::append(const std::vector<double>& row) {
-  SAR_CHECK(row.size() == columns_.size(), path_, ": a row of ", row.size(), " values for ", columns_.size(),
-            " columns");
-  rows_.push_back(row);
+  SAR_CHECK(row.size() == table_.columns.size(), path_, ": a row of ", row.size(), " values for ",
+            table_.columns.size(), " columns");
+  table_.rows.push_back(row);
   std::FILE* f = std::fopen(path_.c_str(), "a");
   SAR_CHECK(f, path_, ": cannot append to the log");
   const std::string line = format_row(row);
   const bool ok = std::fwrite(line.data(), 1, line.size(), f) == line.size();
   SAR_CHECK(std::fclose(f) == 0 && ok, path_, ": cannot append to the log (disk full?)");
-}
-
-std::vector<double> CsvLog::column(const std::string& name) const {
-  size_t c = 0;
-  while (c < columns_.size() && columns_[c] != name) ++c;
-  SAR_CHECK(c < columns_.size(), path_, ": no column '", name, "'");
-  std::vector<double> out;
-  for (const auto& row : rows_) out.push_back(row[c]);
-  return out;
 }
 
 }  // namespace sar

@@ -11,6 +11,17 @@
 
 namespace sar {
 
+// A CSV file of numbers: its header's column names and its rows (NaN for an empty cell).
+struct CsvTable {
+  std::vector<std::string> columns;
+  std::vector<std::vector<double>> rows;  // each as long as columns
+  // The values of a column over all rows; throws naming `source` when there is no such column.
+  std::vector<double> column(const std::string& name, const std::string& source) const;
+};
+
+// Throws naming the file when it cannot be opened or has no header line.
+CsvTable read_csv(const std::string& path);
+
 class CsvLog {
  public:
   // Creates `path` with `columns` as its header (first column: the step), or with
@@ -21,16 +32,15 @@ class CsvLog {
 
   void append(const std::vector<double>& row);  // one value per column
   // The values of a column over all rows (NaN where a row left it empty).
-  std::vector<double> column(const std::string& name) const;
-  const std::vector<std::vector<double>>& rows() const { return rows_; }
+  std::vector<double> column(const std::string& name) const { return table_.column(name, path_); }
+  const std::vector<std::vector<double>>& rows() const { return table_.rows; }
   const std::string& path() const { return path_; }
 
  private:
   void write_all() const;
 
   std::string path_;
-  std::vector<std::string> columns_;
-  std::vector<std::vector<double>> rows_;
+  CsvTable table_;
 };
 
 }  // namespace sar

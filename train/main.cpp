@@ -23,6 +23,7 @@
 #include "train/bench_layers.h"
 #include "train/bench_model.h"
 #include "train/bench_sar.h"
+#include "train/compare_command.h"
 #include "train/data_commands.h"
 #include "train/gradcheck_command.h"
 #include "train/run_commands.h"
@@ -57,6 +58,7 @@ const char* kUsage =
     "  data show [--help]              a PNG grid of the loader's crops with keypoints and skeleton\n"
     "  score --gt GT --results RES --metric coco|pck|pckh|crowdpose|wholebody [--json]\n"
     "                                  a results file scored as pycocotools / xtcocotools give it, or PCK\n"
+    "  compare RUN [RUN ...] [--out P] training runs side by side: a markdown table and the metric's curves\n"
     "  help                            this text\n"
     "\n"
     "Every command takes --help. The main job: make demo (README.md).\n";
@@ -259,6 +261,7 @@ int main(int argc, char** argv) {
     if (cmd == "bench") SAR_THROW("sar bench: expected a benchmark name: layers, sar, model or data");
     if (cmd == "data") return sar::data_main(argc - 2, argv + 2);
     if (cmd == "score") return sar::score_main(argc - 2, argv + 2);
+    if (cmd == "compare") return sar::compare_main(argc - 2, argv + 2);
     if (cmd == "train") return sar::train_main(argc - 2, argv + 2);
     if (cmd == "eval") return sar::eval_main(argc - 2, argv + 2);
     if (cmd == "infer") return sar::infer_main(argc - 2, argv + 2);
