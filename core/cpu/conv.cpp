@@ -22,6 +22,7 @@
 // whose iterations write disjoint outputs.
 #include <algorithm>
 #include <memory>
+#include <vector>
 
 #include "core/cpu/kernels_cpu.h"
 
@@ -80,17 +81,39 @@ Span inside(int64_t offset, int64_t stride, int64_t in, int64_t out) {
   return {std::min(lo, end), end};
 }
 
+// Where the filter taps of row i and column j read: input offsets i*d_h - p_h and j*d_w - p_w,
+// and the output rows and columns whose reads land inside the image. They depend on the tap
+// alone, not on the channel or the image, so each call computes them once: at the small maps
+// of late layers (2x2 at a 64x64 input) a column-matrix row is a few values, and recomputing
+// them per row cost as much as the copying.
+struct Taps {
+  std::vector<int64_t> row_off, col_off;  // [kH], [kW]
+  std::vector<Span> rows, cols;           // [kH], [kW]
+};
+Taps taps_of(const ConvGeometry& g) {
+  Taps t;
+  for (int64_t i = 0; i < g.kH; ++i) {
+    t.row_off.push_back(i * g.dilation_h - g.pad_h);
+    t.rows.push_back(inside(t.row_off.back(), g.stride_h, g.H, g.Ho));
+  }
+  for (int64_t j = 0; j < g.kW; ++j) {
+    t.col_off.push_back(j * g.dilation_w - g.pad_w);
+    t.cols.push_back(inside(t.col_off.back(), g.stride_w, g.W, g.Wo));
+  }
+  return t;
+}
+
 // col: [Cx*kH*kW, B*P] <- x: [B, Cx, H, W] (the chunk's first image).
 template <typename T>
 void im2col(T* col, const T* x, const ConvGeometry& g, int64_t B) {
-  const int64_t P = g.Ho * g.Wo, rows = g.window();
+  const int64_t P = g.Ho * g.Wo, rows = g.window(), taps = g.kH * g.kW;
+  const Taps t = taps_of(g);
 #pragma omp parallel for collapse(2) if (rows * B * P >= kParallelMin)
   for (int64_t r = 0; r < rows; ++r) {
     for (int64_t b = 0; b < B; ++b) {
-      // row r is filter tap (c, i, j); it reads x at row offset i*d_h - p_h, column offset j*d_w - p_w
-      const int64_t c = r / (g.kH * g.kW), i = r / g.kW % g.kH, j = r % g.kW;
-      const int64_t row_off = i * g.dilation_h - g.pad_h, col_off = j * g.dilation_w - g.pad_w;
-      const Span rs = inside(row_off, g.stride_h, g.H, g.Ho), cs = inside(col_off, g.stride_w, g.W, g.Wo);
+      const int64_t c = r / taps, i = r % taps / g.kW, j = r % g.kW;  // row r is filter tap (c, i, j)
+      const int64_t row_off = t.row_off[i], col_off = t.col_off[j];
+      const Span rs = t.rows[i], cs = t.cols[j];
       const T* plane = x + (b * g.Cx + c) * g.H * g.W;
       T* dst = col + r * B * P + b * P;
       for (int64_t oh = 0; oh < g.Ho; ++oh, dst += g.Wo) {
@@ -114,6 +137,7 @@ void im2col(T* col, const T* x, const ConvGeometry& g, int64_t B) {
 template <typename T>
 void col2im(T* x, const T* col, const T* bias, const ConvGeometry& g, int64_t B) {
   const int64_t P = g.Ho * g.Wo;
+  const Taps t = taps_of(g);
 #pragma omp parallel for collapse(2) if (g.window() * B * P >= kParallelMin)
   for (int64_t b = 0; b < B; ++b) {
     for (int64_t c = 0; c < g.Cx; ++c) {
@@ -121,8 +145,8 @@ void col2im(T* x, const T* col, const T* bias, const ConvGeometry& g, int64_t B)
       std::fill(plane, plane + g.H * g.W, bias ? bias[c] : T(0));
       for (int64_t i = 0; i < g.kH; ++i) {
         for (int64_t j = 0; j < g.kW; ++j) {
-          const int64_t row_off = i * g.dilation_h - g.pad_h, col_off = j * g.dilation_w - g.pad_w;
-          const Span rs = inside(row_off, g.stride_h, g.H, g.Ho), cs = inside(col_off, g.stride_w, g.W, g.Wo);
+          const int64_t row_off = t.row_off[i], col_off = t.col_off[j];
+          const Span rs = t.rows[i], cs = t.cols[j];
           const T* src = col + ((c * g.kH + i) * g.kW + j) * B * P + b * P;
           for (int64_t oh = rs.lo; oh < rs.hi; ++oh) {
             T* dst = plane + (oh * g.stride_h + row_off) * g.W;
