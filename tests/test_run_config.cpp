@@ -53,7 +53,7 @@ std::vector<int64_t> annotation_ids(const SampleSource& source) {
 
 TEST_CASE("run_config: the defaults and a changed config round-trip through JSON") {
   CHECK(run_config_to_json(run_config_from_json(defaults(), "defaults")) == defaults());
-  CHECK(run_config_from_json(json::object(), "empty").train.lr == RunConfig{}.train.lr);  // missing keys keep defaults
+  CHECK(run_config_from_json(json::object(), "empty").train.schedule.lr == RunConfig{}.train.schedule.lr);  // missing keys keep defaults
 
   RunConfig changed;
   changed.description = "x";
@@ -62,14 +62,14 @@ TEST_CASE("run_config: the defaults and a changed config round-trip through JSON
   changed.data.val.dets = "dets.json";
   changed.data.synthetic_train_samples = 7;
   changed.data.augment.rotate_factor = 30;
-  changed.train.milestones = {1, 5};
-  changed.train.lr = 1.0 / 3;  // needs every digit
+  changed.train.schedule.milestones = {1, 5};
+  changed.train.schedule.lr = 1.0 / 3;  // needs every digit
   changed.eval.flip = false;
   const json written = run_config_to_json(changed);
   CHECK(written["seed"] == json(18446744073709551615ull));
   CHECK(written["model"]["input"] == json::array({64, 192}));
   CHECK(run_config_to_json(run_config_from_json(written, "changed")) == written);
-  CHECK(run_config_from_json(written, "changed").train.lr == 1.0 / 3);
+  CHECK(run_config_from_json(written, "changed").train.schedule.lr == 1.0 / 3);
 }
 
 TEST_CASE("run_config: each key lands in its field") {
@@ -124,12 +124,12 @@ TEST_CASE("run_config: each key lands in its field") {
   CHECK(c.train.epochs == 9);
   CHECK(c.train.batch_size == 4);
   CHECK(c.train.max_steps == 1000);
-  CHECK(c.train.optimizer == "sgd");
-  CHECK(c.train.lr == 0.01);
-  CHECK(c.train.momentum == 0.8);
-  CHECK(c.train.schedule == "cosine");
-  CHECK(c.train.milestones.empty());
-  CHECK(c.train.warmup_iters == 0);
+  CHECK(c.train.optimizer.name == "sgd");
+  CHECK(c.train.schedule.lr == 0.01);
+  CHECK(c.train.optimizer.momentum == 0.8);
+  CHECK(c.train.schedule.kind == "cosine");
+  CHECK(c.train.schedule.milestones.empty());
+  CHECK(c.train.schedule.warmup_iters == 0);
   CHECK(c.train.eval_every == 3);
   CHECK(!c.eval.flip);
   CHECK(c.eval.batch_size == 8);
@@ -203,7 +203,7 @@ TEST_CASE("run_config: --set parses JSON values, falls back to strings, and refu
   apply_override(&config_json, "train.epochs=4");                 // replaces the file's value
   apply_override(&config_json, "description=a=b");                // only the first '=' splits
   const RunConfig c = run_config_from_json(config_json, "x.json");
-  CHECK(c.train.lr == 1e-3);
+  CHECK(c.train.schedule.lr == 1e-3);
   CHECK(!c.eval.flip);
   CHECK(c.model.head_config.input_h == 64);
   CHECK(c.model.head_config.input_w == 32);

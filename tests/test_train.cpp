@@ -36,9 +36,9 @@ RunConfig tiny_config() {
   c.model.head_config.input_h = c.model.head_config.input_w = 32;
   c.train.epochs = 2;
   c.train.batch_size = 4;
-  c.train.lr = 1e-3;
-  c.train.warmup_iters = 3;
-  c.train.milestones = {1};
+  c.train.schedule.lr = 1e-3;
+  c.train.schedule.warmup_iters = 3;
+  c.train.schedule.milestones = {1};
   c.train.log_every = 2;
   c.eval.batch_size = 4;
   return c;
@@ -82,8 +82,8 @@ TEST_CASE("train: a run stopped and resumed ends bit-identical to one never stop
 
 TEST_CASE("train: a diverging run stops at the first non-finite step and saves no NaN") {
   RunConfig config = tiny_config();
-  config.train.lr = 1e30;  // Adam moves every weight by ~lr: the activations overflow within a few steps
-  config.train.warmup_iters = 0;
+  config.train.schedule.lr = 1e30;  // Adam moves every weight by ~lr: the activations overflow within a few steps
+  config.train.schedule.warmup_iters = 0;
   config.train.checkpoint_every_steps = 1;
   TrainOptions options;
   options.out_dir = temp_dir("diverge");

@@ -15,6 +15,7 @@
 #include "core/tape.h"
 #include "models/pose_model.h"
 #include "train/bench_util.h"
+#include "train/lr_schedule.h"
 #include "train/optimizer.h"
 
 namespace sar {
@@ -104,7 +105,7 @@ Measured measure_steps(const ModelConfig& config, int batch, int reps, Device de
   ours.ms = median_ms(
       [&] {
         backward(model.loss(images, targets));
-        adam.step(adam.config().lr);
+        adam.step(LrScheduleConfig{}.lr);  // the recipe's 5e-4
         model.zero_grad();  // drops the gradients, as PyTorch's zero_grad(set_to_none=True)
       },
       device, reps);

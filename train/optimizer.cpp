@@ -21,7 +21,6 @@ bool is_adam(const OptimizerConfig& c) { return c.name == "adam"; }
 
 void check_config(const OptimizerConfig& c) {
   SAR_CHECK(c.name == "adam" || c.name == "sgd", "optimizer: name must be adam or sgd, got '", c.name, "'");
-  SAR_CHECK(c.lr > 0, "optimizer: lr must be > 0, got ", c.lr);
   SAR_CHECK(c.weight_decay >= 0, "optimizer: weight_decay must be >= 0, got ", c.weight_decay);
   if (is_adam(c)) {
     SAR_CHECK(c.eps > 0, "optimizer: eps must be > 0, got ", c.eps);

@@ -24,8 +24,7 @@
 namespace sar {
 
 struct OptimizerConfig {
-  std::string name = "adam";  // adam | sgd
-  double lr = 5e-4;
+  std::string name = "adam";  // adam | sgd (the learning rate is step()'s: the schedule's value)
   double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
   double momentum = 0.9;
   double weight_decay = 0;
@@ -34,7 +33,7 @@ struct OptimizerConfig {
 class Optimizer {
  public:
   // Takes the parameters (handles sharing their storage: updates are seen by the module).
-  // Throws for an unknown name or a non-positive lr / eps, betas outside [0, 1).
+  // Throws for an unknown name, a non-positive eps, betas or momentum outside [0, 1), weight_decay < 0.
   Optimizer(const OptimizerConfig& config, NamedTensors params);
 
   // One update of every parameter with a gradient, at learning rate `lr` (the schedule's value).

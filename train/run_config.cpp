@@ -190,18 +190,18 @@ std::vector<Key> config_keys(RunConfig* c) {
       integer_key("train.epochs", &t.epochs, at_least(1)),
       integer_key("train.batch_size", &t.batch_size, at_least(1)),
       integer_key("train.max_steps", &t.max_steps, at_least(0)),
-      string_key("train.optimizer", &t.optimizer, {"adam", "sgd"}),
-      number_key("train.lr", &t.lr, above(0)),
-      number_key("train.beta1", &t.beta1, kFraction),
-      number_key("train.beta2", &t.beta2, kFraction),
-      number_key("train.eps", &t.eps, above(0)),
-      number_key("train.momentum", &t.momentum, kFraction),
-      number_key("train.weight_decay", &t.weight_decay, at_least(0)),
-      string_key("train.schedule", &t.schedule, {"step", "cosine"}),
-      milestones_key("train.milestones", &t.milestones),
-      number_key("train.gamma", &t.gamma, above(0)),
-      integer_key("train.warmup_iters", &t.warmup_iters, at_least(0)),
-      number_key("train.warmup_factor", &t.warmup_factor, kPositiveFraction),
+      string_key("train.optimizer", &t.optimizer.name, {"adam", "sgd"}),
+      number_key("train.lr", &t.schedule.lr, above(0)),
+      number_key("train.beta1", &t.optimizer.beta1, kFraction),
+      number_key("train.beta2", &t.optimizer.beta2, kFraction),
+      number_key("train.eps", &t.optimizer.eps, above(0)),
+      number_key("train.momentum", &t.optimizer.momentum, kFraction),
+      number_key("train.weight_decay", &t.optimizer.weight_decay, at_least(0)),
+      string_key("train.schedule", &t.schedule.kind, {"step", "cosine"}),
+      milestones_key("train.milestones", &t.schedule.milestones),
+      number_key("train.gamma", &t.schedule.gamma, above(0)),
+      integer_key("train.warmup_iters", &t.schedule.warmup_iters, at_least(0)),
+      number_key("train.warmup_factor", &t.schedule.warmup_factor, kPositiveFraction),
       number_key("train.clip_grad_norm", &t.clip_grad_norm, at_least(0)),
       integer_key("train.eval_every", &t.eval_every, at_least(1)),
       integer_key("train.checkpoint_every_steps", &t.checkpoint_every_steps, at_least(0)),
@@ -309,6 +309,7 @@ RunConfig run_config_from_json(const json& config_json, const std::string& sourc
   RunConfig config;
   const std::vector<Key> keys = config_keys(&config);
   read_section(config_json, "", keys, source);
+  config.train.schedule.epochs = config.train.epochs;  // as the official configs set T_max = max_epochs
   check_consistency(config, source);
   return config;
 }

@@ -45,6 +45,8 @@
 #include "datasets/synthetic.h"
 #include "datasets/topdown.h"
 #include "models/pose_model.h"
+#include "train/lr_schedule.h"
+#include "train/optimizer.h"
 
 namespace sar {
 
@@ -78,16 +80,11 @@ struct TrainConfig {
   int epochs = 210;
   int batch_size = 32;
   int64_t max_steps = 0;              // > 0: stop after this many optimizer steps (tests, quick runs)
-  std::string optimizer = "adam";     // adam | sgd
-  double lr = 5e-4;
-  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;  // adam
-  double momentum = 0.9;              // sgd
-  double weight_decay = 0;            // L2 added to the gradient (PyTorch's weight_decay for both)
-  std::string schedule = "step";      // step | cosine (after the warmup)
-  std::vector<int> milestones{170, 200};  // step: lr *= gamma at the start of each of these epochs
-  double gamma = 0.1;
-  int warmup_iters = 500;             // linear warmup from lr * warmup_factor to lr
-  double warmup_factor = 0.001;
+  OptimizerConfig optimizer;          // keys train.optimizer (its name: adam | sgd), train.beta1, beta2,
+                                      //   eps (adam), train.momentum (sgd), train.weight_decay
+  LrScheduleConfig schedule;          // keys train.lr, train.schedule (its kind: step | cosine),
+                                      //   train.milestones, gamma, warmup_iters, warmup_factor; its
+                                      //   epochs (cosine's period) are train.epochs
   double clip_grad_norm = 0;          // > 0: clip the global gradient norm to this
   int eval_every = 1;                 // evaluate every N epochs (and after the last)
   int checkpoint_every_steps = 0;     // > 0: also checkpoint every N steps (else at epoch ends)

@@ -53,30 +53,6 @@ void make_run_dir(const std::string& dir) {
   std::remove(probe.c_str());
 }
 
-OptimizerConfig optimizer_config(const TrainConfig& t) {
-  OptimizerConfig o;
-  o.name = t.optimizer;
-  o.lr = t.lr;
-  o.beta1 = t.beta1;
-  o.beta2 = t.beta2;
-  o.eps = t.eps;
-  o.momentum = t.momentum;
-  o.weight_decay = t.weight_decay;
-  return o;
-}
-
-LrScheduleConfig schedule_config(const TrainConfig& t) {
-  LrScheduleConfig s;
-  s.lr = t.lr;
-  s.kind = t.schedule;
-  s.milestones = t.milestones;
-  s.gamma = t.gamma;
-  s.epochs = t.epochs;
-  s.warmup_iters = t.warmup_iters;
-  s.warmup_factor = t.warmup_factor;
-  return s;
-}
-
 // Everything one run holds, built from the config in the order a reader expects.
 class Run {
  public:
@@ -98,7 +74,6 @@ class Run {
   std::shared_ptr<SampleSource> train_source_;
   std::unique_ptr<PoseModel> model_;
   std::unique_ptr<Optimizer> optimizer_;
-  LrScheduleConfig schedule_;
   std::unique_ptr<Loader> loader_;
   std::unique_ptr<Evaluator> evaluator_;
   std::unique_ptr<CsvLog> train_log_, eval_log_;
@@ -132,9 +107,8 @@ Run::Run(const RunConfig& config, const TrainOptions& options)
                                report.complete() ? "" : "; not matched: " + report.describe()));
   }
   model_->to(device_);
-  optimizer_ = std::make_unique<Optimizer>(optimizer_config(config_.train), model_->named_parameters());
-  schedule_ = schedule_config(config_.train);
-  check_lr_schedule(schedule_);
+  optimizer_ = std::make_unique<Optimizer>(config_.train.optimizer, model_->named_parameters());
+  check_lr_schedule(config_.train.schedule);
   check_disk_space();
 
   const std::string last = path("checkpoints/last.safetensors");
@@ -170,7 +144,7 @@ Run::Run(const RunConfig& config, const TrainOptions& options)
 }
 
 void Run::train_step(const Batch& batch, int epoch) {
-  const double lr = lr_ = learning_rate(schedule_, state_.step, epoch);
+  const double lr = lr_ = learning_rate(config_.train.schedule, state_.step, epoch);
   model_->train();
   Tensor loss = model_->loss(batch.images, batch.targets);
   loss_ = loss.item();
