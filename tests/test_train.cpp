@@ -78,6 +78,9 @@ TEST_CASE("train: a run stopped and resumed ends bit-identical to one never stop
     INFO(name);
     CHECK(file_bytes(straight.out_dir + "/" + name) == file_bytes(first.out_dir + "/" + name));
   }
+  // The report's time is the last sitting's, and says so.
+  CHECK(file_bytes(first.out_dir + "/report.md").find(" (the last sitting: resumed at step 5)\n") != std::string::npos);
+  CHECK(file_bytes(straight.out_dir + "/report.md").find("last sitting") == std::string::npos);
 }
 
 TEST_CASE("train: a diverging run stops at the first non-finite step and saves no NaN") {

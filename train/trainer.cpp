@@ -280,7 +280,8 @@ void Run::write_report(const TrainSummary& s) const {
   text += cat("- data: ", config_.data.dataset, ", ", train_source_->size(), " training samples, ",
               evaluator_->source().size(), " validation\n");
   text += cat("- ", s.steps, " steps on ", device_name(device_), " (", state_.threads, " CPU threads) in ",
-              format_duration(s.seconds), "\n");
+              format_duration(s.seconds),
+              options_.resume ? cat(" (the last sitting: resumed at step ", resumed_at_, ")") : std::string(), "\n");
   if (loader_->unreadable() > 0)
     text += cat("- ", loader_->unreadable(), " unreadable training samples skipped (data.skip_bad; ", loader_->replaced(),
                 " replacements over the run)\n");
