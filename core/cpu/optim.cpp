@@ -8,15 +8,22 @@
 
 namespace sar {
 
+// The coefficients are copied into a local first: stores to the tensors could otherwise alias
+// them, and the compiler would reload them every element and keep the loops scalar. Vectorized,
+// each element still gets the same IEEE operations in the same order (sqrt and division are
+// correctly rounded in SIMD too), so results do not change; see also optim.o's flags in the
+// Makefile.
 template <typename T>
-void adam_update_cpu(T* p, T* m, T* v, const T* g, int64_t n, const AdamCoefficients<T>& c) {
-#pragma omp parallel for if (n >= kParallelMin)
+void adam_update_cpu(T* p, T* m, T* v, const T* g, int64_t n, const AdamCoefficients<T>& coefficients) {
+  const AdamCoefficients<T> c = coefficients;
+#pragma omp parallel for simd if (n >= kParallelMin)
   for (int64_t i = 0; i < n; ++i) adam_update_element(p[i], m[i], v[i], g[i], c);
 }
 
 template <typename T>
-void sgd_update_cpu(T* p, T* buf, const T* g, int64_t n, const SgdCoefficients<T>& c) {
-#pragma omp parallel for if (n >= kParallelMin)
+void sgd_update_cpu(T* p, T* buf, const T* g, int64_t n, const SgdCoefficients<T>& coefficients) {
+  const SgdCoefficients<T> c = coefficients;
+#pragma omp parallel for simd if (n >= kParallelMin)
   for (int64_t i = 0; i < n; ++i) sgd_update_element(p[i], buf[i], g[i], c);
 }
 
