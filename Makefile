@@ -48,7 +48,10 @@ MISSING_DEBS := $(strip $(foreach need,$(DEB_NEEDS),$(if $(wildcard $(word 1,$(s
 
 # ---- flags ----
 CXX ?= g++
-CXXFLAGS ?= -O2 -g
+# -fvect-cost-model=dynamic: GCC 12's -O2 vectorizes only loops that need no run-time alias
+# check, which left the element-wise, ReLU, BN and pooling loops scalar; with it they vectorize
+# (same values: no FP reassociation) and a ResNet-18 64x64 training step is 5-7% faster.
+CXXFLAGS ?= -O2 -g -fvect-cost-model=dynamic
 CXXFLAGS += -std=c++17 -Wall -Wextra -fopenmp -I. -DSAR_WITH_CUDA=$(CUDA) -MMD -MP
 NVCCFLAGS ?= -O3
 NVCCFLAGS += -std=c++17 -I. -DSAR_WITH_CUDA=1 -MMD -MP -Xcompiler -Wall \
