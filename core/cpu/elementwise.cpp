@@ -3,7 +3,8 @@
 //
 // Speed: the op is turned into a compile-time constant before the loop (with_unary_op,
 // with_binary_op), so the switch inside unary_value & co. folds away and each loop body is
-// straight-line code the compiler vectorizes; and operands of one shape skip the broadcast
+// straight-line code the compiler vectorizes (given the Makefile's -fvect-cost-model=dynamic:
+// these loops need a run-time alias check, which -O2 alone declines); and operands of one shape skip the broadcast
 // index arithmetic (five divisions per element). Both matter: the residual adds, the tape's
 // gradient sums and ReLU are a quarter of a ResNet training step's CPU time without them.
 #include <type_traits>
