@@ -29,16 +29,24 @@ class PinnedPool {
     return cache_.allocate(bytes);
   }
 
-  void release(void* ptr) {
+  // Called from Storage's destructor, so it must not throw: when no event can be recorded (the
+  // runtime shutting down at exit, or a sticky error that the next CUDA call reports anyway),
+  // the block is left unused until the process ends rather than reused unsafely.
+  void release(void* ptr) noexcept {
     std::lock_guard<std::mutex> lock(mutex_);
     cudaEvent_t event;
-    if (spare_events_.empty()) {
-      CUDA_CHECK(cudaEventCreateWithFlags(&event, cudaEventDisableTiming));
-    } else {
+    if (!spare_events_.empty()) {
       event = spare_events_.back();
       spare_events_.pop_back();
+    } else if (cudaEventCreateWithFlags(&event, cudaEventDisableTiming) != cudaSuccess) {
+      cudaGetLastError();
+      return;
     }
-    CUDA_CHECK(cudaEventRecord(event, static_cast<cudaStream_t>(stream())));
+    if (cudaEventRecord(event, static_cast<cudaStream_t>(stream())) != cudaSuccess) {
+      cudaGetLastError();
+      spare_events_.push_back(event);
+      return;
+    }
     waiting_.push_back({event, ptr});
   }
 
