@@ -45,9 +45,14 @@ std::shared_ptr<Storage> Storage::pinned_host(size_t bytes) {
 
 Storage::~Storage() {
 #if SAR_WITH_CUDA
-  if (pinned) cuda::release_pinned(data);
-  else if (device == Device::CUDA) cuda::allocator().release(data);
-  else
+  if (pinned) {
+    cuda::release_pinned(data);
+    return;
+  }
+  if (device == Device::CUDA) {
+    cuda::allocator().release(data);
+    return;
+  }
 #endif
   cpu_allocator().release(data);
 }

@@ -309,7 +309,6 @@ RunConfig run_config_from_json(const json& config_json, const std::string& sourc
   RunConfig config;
   const std::vector<Key> keys = config_keys(&config);
   read_section(config_json, "", keys, source);
-  config.train.schedule.epochs = config.train.epochs;  // as the official configs set T_max = max_epochs
   check_consistency(config, source);
   return config;
 }

@@ -83,8 +83,8 @@ struct TrainConfig {
   OptimizerConfig optimizer;          // keys train.optimizer (its name: adam | sgd), train.beta1, beta2,
                                       //   eps (adam), train.momentum (sgd), train.weight_decay
   LrScheduleConfig schedule;          // keys train.lr, train.schedule (its kind: step | cosine),
-                                      //   train.milestones, gamma, warmup_iters, warmup_factor; its
-                                      //   epochs (cosine's period) are train.epochs
+                                      //   train.milestones, gamma, warmup_iters, warmup_factor; the
+                                      //   trainer sets its epochs (cosine's period) to train.epochs
   double clip_grad_norm = 0;          // > 0: clip the global gradient norm to this
   int eval_every = 1;                 // evaluate every N epochs (and after the last)
   int checkpoint_every_steps = 0;     // > 0: also checkpoint every N steps (else at epoch ends)

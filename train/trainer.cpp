@@ -74,6 +74,7 @@ class Run {
   std::shared_ptr<SampleSource> train_source_;
   std::unique_ptr<PoseModel> model_;
   std::unique_ptr<Optimizer> optimizer_;
+  LrScheduleConfig schedule_;  // train.schedule, its epochs those of the run
   std::unique_ptr<Loader> loader_;
   std::unique_ptr<Evaluator> evaluator_;
   std::unique_ptr<CsvLog> train_log_, eval_log_;
@@ -108,7 +109,9 @@ Run::Run(const RunConfig& config, const TrainOptions& options)
   }
   model_->to(device_);
   optimizer_ = std::make_unique<Optimizer>(config_.train.optimizer, model_->named_parameters());
-  check_lr_schedule(config_.train.schedule);
+  schedule_ = config_.train.schedule;
+  schedule_.epochs = config_.train.epochs;  // cosine's period is the run (the official configs' T_max = max_epochs)
+  check_lr_schedule(schedule_);
   check_disk_space();
 
   const std::string last = path("checkpoints/last.safetensors");
@@ -144,7 +147,7 @@ Run::Run(const RunConfig& config, const TrainOptions& options)
 }
 
 void Run::train_step(const Batch& batch, int epoch) {
-  const double lr = lr_ = learning_rate(config_.train.schedule, state_.step, epoch);
+  const double lr = lr_ = learning_rate(schedule_, state_.step, epoch);
   model_->train();
   Tensor loss = model_->loss(batch.images, batch.targets);
   loss_ = loss.item();
