@@ -68,15 +68,15 @@ void print_table(const std::vector<RunSummary>& runs, const std::vector<std::str
     const ModelConfig& m = run.config.model;
     std::string line = cat("| ", run.name, " | ", m.backbone, " | ", m.head, " | ", m.head_config.input_h, "x",
                            m.head_config.input_w, " | ");
-    if (run.evals.rows.empty()) {
-      line += cat("0 of ", run.config.train.epochs, " | no evaluation yet |");
+    const char* running = run.finished ? "" : " (running)";
+    if (run.evals.rows.empty()) {  // the remaining cells left empty, so the row has every column
+      line += cat("0 of ", run.config.train.epochs, running, " | no evaluation yet |", std::string(columns.size() - 1, '|'));
       std::printf("%s\n", line.c_str());
       continue;
     }
     const auto& best = run.evals.rows[run.best];
     const auto& last = run.evals.rows.back();
-    line += cat(int(last[1]), " of ", run.config.train.epochs, run.finished ? "" : " (running)", " | ", number(best[2]),
-                " | ", int(best[1]), " |");
+    line += cat(int(last[1]), " of ", run.config.train.epochs, running, " | ", number(best[2]), " | ", int(best[1]), " |");
     for (size_t c = 3; c < columns.size(); ++c) line += " " + number(best[c]) + " |";
     line += " " + number(last[2]) + " |";
     std::printf("%s\n", line.c_str());
