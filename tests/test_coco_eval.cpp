@@ -129,6 +129,20 @@ TEST_CASE("sar score: prints the COCO table and the JSON line") {
   const CliResult pck = run_sar("score --gt " + gt + " --results " + res + " --metric pck --norm bbox --json");
   REQUIRE_MESSAGE(pck.exit_code == 0, pck.output);
   CHECK(pck.output.find("{\"PCK\": 1, \"mean_px_error\": 10}") != std::string::npos);
+  // Several radii: a line and a key each; 10 px is beyond 0.1 x 80 = 8 px.
+  const CliResult radii = run_sar("score --gt " + gt + " --results " + res + " --metric pck --norm bbox --alpha 0.1,0.2 --json");
+  REQUIRE_MESSAGE(radii.exit_code == 0, radii.output);
+  CHECK(radii.output.find("PCK@0.1 (bbox): 0.0000 over 1 keypoints") != std::string::npos);
+  CHECK(radii.output.find("PCK@0.2 (bbox): 1.0000 over 1 keypoints") != std::string::npos);
+  CHECK(radii.output.find("{\"PCK@0.1\": 0, \"PCK@0.2\": 1, \"mean_px_error\": 10}") != std::string::npos);
+  for (const char* alpha : {"0.2,x", "-1", "0.1,", "abc"}) {
+    const CliResult r = run_sar("score --gt " + gt + " --results " + res + " --metric pck --alpha " + alpha);
+    CHECK(r.exit_code == 1);
+    CHECK_MESSAGE(r.output.find(std::string("--alpha: expected a positive number or a comma-separated list of them, got '") +
+                                alpha + "'") != std::string::npos,
+                  r.output);
+  }
+  CHECK(run_sar("score --gt " + gt + " --results").output.find("sar score --results: ") != std::string::npos);
   CHECK(run_sar("score --gt " + gt + " --results " + res + " --metric pck").output.find(
             "needs a keypoint named 'left_shoulder'") != std::string::npos);
 }

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cctype>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -15,6 +16,7 @@
 #include "eval/coco_eval.h"
 #include "eval/pck.h"
 #include "eval/wholebody_eval.h"
+#include "train/arg_parser.h"
 
 namespace sar {
 
@@ -37,15 +39,41 @@ std::vector<std::pair<std::string, double>> named(const std::array<double, N>& s
   return out;
 }
 
-void print_pck(const CocoKeypointGt& gt, const std::vector<CocoKeypointResult>& results, const PckOptions& options,
-               bool as_json) {
-  const PckResult r = evaluate_pck(gt, results, options);
+// One line per radius; the mean pixel error does not depend on it. JSON keys: PCK (or PCKh) for
+// one radius, PCK@<alpha> for each of several.
+void print_pck(const CocoKeypointGt& gt, const std::vector<CocoKeypointResult>& results, PckOptions options,
+               const std::vector<double>& alphas, bool as_json) {
   const char* name = options.head ? "PCKh" : "PCK";
-  std::printf("%s@%g (%s): %.4f over %lld keypoints of %lld people (%lld unmatched, %lld without a scale)\n", name,
-              options.alpha, options.head ? "head" : options.torso ? "torso" : "bbox", r.pck, (long long)r.keypoints,
-              (long long)r.people, (long long)r.unmatched, (long long)r.skipped);
+  std::vector<std::pair<std::string, double>> numbers;
+  PckResult r;
+  for (double alpha : alphas) {
+    options.alpha = alpha;
+    r = evaluate_pck(gt, results, options);
+    std::printf("%s@%g (%s): %.4f over %lld keypoints of %lld people (%lld unmatched, %lld without a scale)\n", name,
+                alpha, options.head ? "head" : options.torso ? "torso" : "bbox", r.pck, (long long)r.keypoints,
+                (long long)r.people, (long long)r.unmatched, (long long)r.skipped);
+    numbers.emplace_back(alphas.size() == 1 ? std::string(name) : cat(name, "@", alpha), r.pck);
+  }
   std::printf("mean pixel error: %.3f px\n", r.mean_px_error);
-  if (as_json) print_json({{name, r.pck}, {"mean_px_error", r.mean_px_error}});
+  numbers.emplace_back("mean_px_error", r.mean_px_error);
+  if (as_json) print_json(numbers);
+}
+
+// --alpha 0.2 or --alpha 0.05,0.1,0.2: positive numbers.
+std::vector<double> parse_alphas(const std::string& text) {
+  std::vector<double> alphas;
+  size_t begin = 0;
+  while (true) {
+    const size_t comma = text.find(',', begin);
+    const std::string item = text.substr(begin, comma == std::string::npos ? std::string::npos : comma - begin);
+    char* end = nullptr;
+    const double alpha = std::strtod(item.c_str(), &end);
+    SAR_CHECK(!item.empty() && *end == '\0' && alpha > 0 && std::isfinite(alpha),
+              "sar score --alpha: expected a positive number or a comma-separated list of them, got '", text, "'");
+    alphas.push_back(alpha);
+    if (comma == std::string::npos) return alphas;
+    begin = comma + 1;
+  }
 }
 
 // mmpose's MPII json is an array; COCO-style ground truth is an object.
@@ -63,8 +91,8 @@ bool is_json_array(const std::string& path) {
 int score_main(int argc, char** argv) {
   const char* usage =
       "usage: sar score --gt GT.json --results RES.json --metric coco|crowdpose|wholebody [--json]\n"
-      "       sar score --gt GT.json --results RES.json --metric pck [--alpha 0.2] [--norm torso|bbox] [--json]\n"
-      "       sar score --gt GT.json --results RES.json --metric pckh [--alpha 0.5] [--json]\n"
+      "       sar score --gt GT.json --results RES.json --metric pck [--alpha 0.2[,0.5...]] [--norm torso|bbox] [--json]\n"
+      "       sar score --gt GT.json --results RES.json --metric pckh [--alpha 0.5[,...]] [--json]\n"
       "\n"
       "  Scores COCO-format keypoint results (a json array of {image_id, category_id, keypoints,\n"
       "  score}) against COCO-format ground truth. --json prints one JSON object on the last line.\n"
@@ -81,31 +109,30 @@ int score_main(int argc, char** argv) {
       "  (body_AP, ..., wholebody_ARl).\n"
       "  pck: the share of labelled keypoints within alpha x scale of the truth (scale: the torso,\n"
       "  left shoulder to right hip, or the box's larger side), and the mean pixel error (eval/pck.h);\n"
-      "  keys PCK, mean_px_error.\n"
+      "  keys PCK, mean_px_error. Several radii (--alpha 0.05,0.1,0.2) print a line each, keys\n"
+      "  PCK@0.05, PCK@0.1, ...: how far off the misses are.\n"
       "  pckh: PCKh (MPII): the scale is the head segment, upper_neck to head_top; pelvis and thorax\n"
       "  are not counted, as in MPII's total. GT.json may also be mmpose's MPII json. Keys PCKh,\n"
       "  mean_px_error.\n"
       "  Empty results score 0.\n";
-  std::string gt_path, results_path, metric, norm = "torso";
-  PckOptions pck;
-  bool alpha_given = false, as_json = false;
-  for (int i = 0; i < argc; ++i) {
-    const std::string arg = argv[i];
-    const bool has_value = i + 1 < argc;
-    if (arg == "--gt" && has_value) gt_path = argv[++i];
-    else if (arg == "--results" && has_value) results_path = argv[++i];
-    else if (arg == "--metric" && has_value) metric = argv[++i];
-    else if (arg == "--alpha" && has_value) pck.alpha = std::atof(argv[++i]), alpha_given = true;
-    else if (arg == "--norm" && has_value) norm = argv[++i];
-    else if (arg == "--json") as_json = true;
-    else if (arg == "--help" || arg == "-h") { std::fputs(usage, stdout); return 0; }
-    else SAR_THROW("sar score: unknown option or missing value '", arg, "'; see sar score --help");
-  }
+  std::string gt_path, results_path, metric, norm = "torso", alpha_text;
+  bool as_json = false;
+  ArgParser args("sar score", usage);
+  args.value("--gt", &gt_path);
+  args.value("--results", &results_path);
+  args.value("--metric", &metric);
+  args.value("--alpha", &alpha_text);
+  args.value("--norm", &norm);
+  args.flag("--json", &as_json);
+  if (!args.parse(argc, argv)) return 0;
   SAR_CHECK(!gt_path.empty() && !results_path.empty(), "sar score: --gt and --results are required; see sar score --help");
   SAR_CHECK(metric == "coco" || metric == "crowdpose" || metric == "wholebody" || metric == "pck" || metric == "pckh",
             "sar score --metric: expected coco, crowdpose, wholebody, pck or pckh, got '", metric, "'");
   SAR_CHECK(norm == "torso" || norm == "bbox", "sar score --norm: expected torso or bbox, got '", norm, "'");
+  PckOptions pck;
   pck.torso = norm == "torso";
+  pck.head = metric == "pckh";
+  const std::vector<double> alphas = parse_alphas(!alpha_text.empty() ? alpha_text : pck.head ? "0.5" : "0.2");
 
   if (metric == "wholebody") {
     const WholeBodySummary summary = evaluate_wholebody(load_wholebody_eval_data(gt_path, results_path));
@@ -130,9 +157,7 @@ int score_main(int argc, char** argv) {
     std::fputs(format_crowdpose_summary(summary).c_str(), stdout);
     if (as_json) print_json(named(summary.stats, CrowdPoseSummary::kNames));
   } else {
-    pck.head = metric == "pckh";
-    if (pck.head && !alpha_given) pck.alpha = 0.5;
-    print_pck(gt, results, pck, as_json);
+    print_pck(gt, results, pck, alphas, as_json);
   }
   return 0;
 }
