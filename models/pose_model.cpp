@@ -59,6 +59,8 @@ std::unique_ptr<KeypointHead> make_head(const ModelConfig& c, int64_t channels, 
     HeatmapOffsetHeadConfig h;
     h.head = c.head_config;
     h.in_channels = channels;
+    h.offset_weight = c.offset_weight;
+    h.offset_radius = c.offset_radius;
     return std::make_unique<HeatmapOffsetHead>(h, gen);
   }
   if (c.head == "fg_fc") {

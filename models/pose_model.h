@@ -27,6 +27,8 @@ struct ModelConfig {
   std::string head = "sar";       // sar, regression, heatmap, heatmap_offset, fg_fc
   HeadConfig head_config;         // keypoints J and the input size
   bool sar_heatmap = true;        // the SAR head's auxiliary heatmap branch
+  double offset_weight = 1.0;     // the heatmap_offset head's offset loss against its heatmap MSE
+  int offset_radius = 2;          // the heatmap_offset head's supervised cells: (2r+1)^2 around the keypoint
 };
 
 class PoseModel : public Module {

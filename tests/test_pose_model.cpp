@@ -73,6 +73,26 @@ TEST_CASE("pose model: every head on a ResNet-18, and HRNet-W32 with SAR, predic
                        doctest::Contains("model: unknown head 'dsnt'; known: sar, regression"), Error);
 }
 
+TEST_CASE("pose model: the heatmap_offset head gets the config's offset_weight and offset_radius") {
+  // The loss is heatmap MSE + offset_weight * offset L1, so it is linear in the weight; a wider
+  // radius supervises more cells. Same seed: the same weights each time.
+  Generator data_gen(7);
+  const Tensor images = randn({2, 3, 64, 64}, data_gen);
+  auto loss_with = [&](double weight, int radius) {
+    Generator gen(6);
+    ModelConfig c = config("resnet18", "heatmap_offset", 64, 64, 2);
+    c.offset_weight = weight;
+    c.offset_radius = radius;
+    PoseModel model(c, gen);
+    NoGrad no_grad;
+    return model.loss(images, targets_for(model, {10, 20, 40, 44, 30, 12, 52, 50}, 2, 2, 16, 16)).item();
+  };
+  const double l0 = loss_with(0, 2), l1 = loss_with(1, 2), l2 = loss_with(2, 2);
+  CHECK(l1 > l0);
+  CHECK(l2 - l1 == doctest::Approx(l1 - l0).epsilon(1e-4));
+  CHECK(loss_with(1, 0) < l1);  // one supervised cell per keypoint instead of 25
+}
+
 TEST_CASE("pose model: the official SAR checkpoint names") {
   Generator gen(3);
   PoseModel model(config("resnet50", "sar", 256, 192, 17), gen);

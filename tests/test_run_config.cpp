@@ -76,7 +76,8 @@ TEST_CASE("run_config: each key lands in its field") {
   const json config_json = json::parse(R"({
     "description": "d", "seed": 5,
     "model": {"backbone": "resnet18", "deconv_layers": 2, "deconv_channels": 64, "head": "heatmap",
-              "input": [128, 96], "sar_heatmap": false, "pretrained": "r18.safetensors"},
+              "input": [128, 96], "sar_heatmap": false, "offset_weight": 0.25, "offset_radius": 1,
+              "pretrained": "r18.safetensors"},
     "data": {"dataset": "mpii", "root": "/r", "metric": "pckh", "pck_alpha": 0.5, "pck_norm": "bbox",
              "workers": 3, "skip_bad": false,
              "train": {"ann": "a.json", "images": "i"},
@@ -97,6 +98,8 @@ TEST_CASE("run_config: each key lands in its field") {
   CHECK(c.model.head_config.input_h == 128);
   CHECK(c.model.head_config.input_w == 96);
   CHECK(!c.model.sar_heatmap);
+  CHECK(c.model.offset_weight == 0.25);
+  CHECK(c.model.offset_radius == 1);
   CHECK(c.pretrained == "r18.safetensors");
   CHECK(c.data.dataset == "mpii");
   CHECK(c.data.root == "/r");

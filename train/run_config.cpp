@@ -157,6 +157,8 @@ std::vector<Key> config_keys(RunConfig* c) {
       string_key("model.head", &m.head, head_names()),
       size_key("model.input", &m.head_config.input_h, &m.head_config.input_w),
       bool_key("model.sar_heatmap", &m.sar_heatmap),
+      number_key("model.offset_weight", &m.offset_weight, at_least(0)),
+      integer_key("model.offset_radius", &m.offset_radius, at_least(0)),
       string_key("model.pretrained", &c->pretrained),
       string_key("data.dataset", &d.dataset, {"synthetic", "coco", "wholebody", "mpii"}),
       string_key("data.root", &d.root),

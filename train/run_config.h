@@ -5,7 +5,8 @@
 //     "description": "what this config is for (free text, kept with the rest)",
 //     "seed": 0,
 //     "model": {"backbone": "resnet18", "deconv_layers": 3, "deconv_channels": 128, "head": "sar",
-//               "input": [128, 96], "sar_heatmap": true, "pretrained": ""},
+//               "input": [128, 96], "sar_heatmap": true, "offset_weight": 1, "offset_radius": 2,
+//               "pretrained": ""},
 //     "data":  {"dataset": "synthetic", "root": "", "metric": "coco", "workers": 2,
 //               "train": {"ann": "", "images": ""}, "val": {"ann": "", "images": "", "dets": "", "det_min_score": 0},
 //               "synthetic": {"train_samples": 2000, "val_samples": 200, "image_size": [256, 256]},
@@ -103,7 +104,8 @@ struct RunConfig {
   std::string description;            // free text for the reader; no effect on the run
   uint64_t seed = 0;
   ModelConfig model;                  // "model": backbone, deconv_layers, deconv_channels, head,
-                                      //   "input": [h, w], sar_heatmap; keypoints come from the data set
+                                      //   "input": [h, w], sar_heatmap, offset_weight, offset_radius;
+                                      //   keypoints come from the data set
   std::string pretrained;             // "model.pretrained": weights loaded by name, partially (backbone)
   DataConfig data;
   TrainConfig train;
