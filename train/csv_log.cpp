@@ -11,9 +11,7 @@
 
 namespace sar {
 
-namespace {
-
-std::vector<std::string> split(const std::string& line) {
+std::vector<std::string> split_csv_line(const std::string& line) {
   std::vector<std::string> out;
   std::stringstream in(line);
   std::string cell;
@@ -21,6 +19,8 @@ std::vector<std::string> split(const std::string& line) {
   if (!line.empty() && line.back() == ',') out.emplace_back();
   return out;
 }
+
+namespace {
 
 std::string format_row(const std::vector<double>& row) {
   std::string line;
@@ -56,10 +56,10 @@ CsvTable read_csv(const std::string& path) {
   CsvTable table;
   std::string line;
   SAR_CHECK(std::getline(in, line) && !line.empty(), path, ": no header line");
-  table.columns = split(line);
+  table.columns = split_csv_line(line);
   while (std::getline(in, line)) {
     if (line.empty()) continue;
-    std::vector<std::string> cells = split(line);
+    std::vector<std::string> cells = split_csv_line(line);
     std::vector<double> row(table.columns.size(), NAN);
     for (size_t i = 0; i < cells.size() && i < row.size(); ++i)
       if (!cells[i].empty()) row[i] = std::strtod(cells[i].c_str(), nullptr);

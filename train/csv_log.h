@@ -19,6 +19,9 @@ struct CsvTable {
   std::vector<double> column(const std::string& name, const std::string& source) const;
 };
 
+// The cells of one line split at its commas (no quoting); a trailing comma gives an empty last cell.
+std::vector<std::string> split_csv_line(const std::string& line);
+
 // Throws naming the file when it cannot be opened or has no header line.
 CsvTable read_csv(const std::string& path);
 

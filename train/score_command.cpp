@@ -17,6 +17,7 @@
 #include "eval/pck.h"
 #include "eval/wholebody_eval.h"
 #include "train/arg_parser.h"
+#include "train/csv_log.h"
 
 namespace sar {
 
@@ -62,18 +63,14 @@ void print_pck(const CocoKeypointGt& gt, const std::vector<CocoKeypointResult>& 
 // --alpha 0.2 or --alpha 0.05,0.1,0.2: positive numbers.
 std::vector<double> parse_alphas(const std::string& text) {
   std::vector<double> alphas;
-  size_t begin = 0;
-  while (true) {
-    const size_t comma = text.find(',', begin);
-    const std::string item = text.substr(begin, comma == std::string::npos ? std::string::npos : comma - begin);
+  for (const std::string& item : split_csv_line(text)) {
     char* end = nullptr;
     const double alpha = std::strtod(item.c_str(), &end);
     SAR_CHECK(!item.empty() && *end == '\0' && alpha > 0 && std::isfinite(alpha),
               "sar score --alpha: expected a positive number or a comma-separated list of them, got '", text, "'");
     alphas.push_back(alpha);
-    if (comma == std::string::npos) return alphas;
-    begin = comma + 1;
   }
+  return alphas;
 }
 
 // mmpose's MPII json is an array; COCO-style ground truth is an object.
