@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -71,8 +72,9 @@ CsvTable read_csv(const std::string& path) {
 CsvLog::CsvLog(std::string path, std::vector<std::string> columns, int64_t keep_up_to_step) : path_(std::move(path)) {
   SAR_CHECK(!columns.empty(), path_, ": a CSV log needs columns");
   table_.columns = std::move(columns);
-  std::ifstream existing(path_);
-  if (keep_up_to_step >= 0 && existing && existing.peek() != std::ifstream::traits_type::eof()) {
+  std::error_code missing;
+  const auto existing_bytes = std::filesystem::file_size(path_, missing);
+  if (keep_up_to_step >= 0 && !missing && existing_bytes > 0) {
     const CsvTable old = read_csv(path_);
     SAR_CHECK(old.columns == table_.columns, path_, ": its header '", joined(old.columns), "' is not this run's '",
               joined(table_.columns), "'");
