@@ -42,7 +42,7 @@
 #include "datasets/sample.h"
 #include "datasets/synthetic.h"
 #include "datasets/topdown.h"
-#include "layers/heads/head.h"
+#include "layers/heads/keypoint_targets.h"
 
 namespace sar {
 

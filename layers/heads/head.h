@@ -8,15 +8,10 @@
 // the stride, input_w / map_w, which is the same thing).
 #pragma once
 
+#include "layers/heads/keypoint_targets.h"
 #include "layers/module.h"
 
 namespace sar {
-
-struct KeypointTargets {
-  Tensor xy;        // [N, J, 2] (x, y) in input-crop pixels
-  Tensor weight;    // [N, J] 1 = labelled and supervised, 0 = not (dropped from the loss)
-  Tensor heatmaps;  // [N, J, h, w] Gaussian targets at the head's map size (heads that use them)
-};
 
 struct KeypointPredictions {
   Tensor coords;  // [N, J, 2] (x, y) in input-crop pixels
