@@ -97,7 +97,12 @@ all: $(SAR_BIN)
 # A change of configuration (CUDA on/off, flags) rebuilds everything: objects depend on
 # this file, which is rewritten only when its contents change.
 FLAGS_FILE := $(BUILD)/flags.txt
-FLAGS_NOW := CUDA=$(CUDA) CXX=$(CXX) CXXFLAGS=$(CXXFLAGS) NVCCFLAGS=$(NVCCFLAGS)
+# The flags of single objects (their reasons are at their rules below) count too.
+WRAPV_FLAGS := -fwrapv
+SELECT_LOOP_FLAGS := -fno-trapping-math
+OPTIM_FLAGS := -fno-math-errno -fno-trapping-math
+FLAGS_NOW := CUDA=$(CUDA) CXX=$(CXX) CXXFLAGS=$(CXXFLAGS) NVCCFLAGS=$(NVCCFLAGS) \
+             WRAPV=$(WRAPV_FLAGS) SELECT_LOOP=$(SELECT_LOOP_FLAGS) OPTIM=$(OPTIM_FLAGS)
 $(shell mkdir -p $(BUILD); [ "$$(cat $(FLAGS_FILE) 2>/dev/null)" = "$(FLAGS_NOW)" ] || echo "$(FLAGS_NOW)" > $(FLAGS_FILE))
 
 # Packages first (order-only: installing them does not rebuild anything).
@@ -113,15 +118,15 @@ install-deps:
 # stb_image (Debian's 2.27, compiled into image_io.o) multiplies JPEG coefficients in int, which
 # a crafted file overflows (found by make fuzz): -fwrapv makes that wrap as the hardware does
 # instead of being undefined behaviour; such a file decodes to garbage pixels, never a crash.
-$(BUILD)/obj/datasets/image_io.o: CXXFLAGS += -fwrapv
+$(BUILD)/obj/datasets/image_io.o: CXXFLAGS += $(WRAPV_FLAGS)
 
 # Loops with a select per element (ReLU's backward dy * (y > 0 ? 1 : 0), Adam's weight decay
 # g + wd p) vectorize only when the compiler may compute both sides for every element and then
 # pick one: -fno-trapping-math (no FP exception flags are read anywhere). The optimizer's also
 # need sqrt to skip setting errno (for negative inputs, which Adam's v never is). The same
 # values, 4 at a time; scalar, the ReLU backward took 6.6% of an R50 step benchmark's profile.
-$(BUILD)/obj/core/cpu/elementwise.o: CXXFLAGS += -fno-trapping-math
-$(BUILD)/obj/core/cpu/optim.o: CXXFLAGS += -fno-math-errno -fno-trapping-math
+$(BUILD)/obj/core/cpu/elementwise.o: CXXFLAGS += $(SELECT_LOOP_FLAGS)
+$(BUILD)/obj/core/cpu/optim.o: CXXFLAGS += $(OPTIM_FLAGS)
 
 $(BUILD)/obj/%.o: %.cpp $(FLAGS_FILE)
 	@mkdir -p $(@D)
