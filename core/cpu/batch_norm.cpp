@@ -22,7 +22,7 @@ double channel_sum(int64_t N, int64_t C, int64_t HW, int64_t c, Term term) {
     const int64_t row = (n * C + c) * HW;
     int64_t s = 0;
     for (; s + kLanes <= HW; s += kLanes)
-#pragma GCC unroll 8  // unrolled, the lanes stay in registers (a loop over k would keep them in memory)
+#pragma GCC unroll kLanes  // unrolled, the lanes stay in registers (a loop over k would keep them in memory)
       for (int k = 0; k < kLanes; ++k) lane[k] += term(row + s + k);
     for (; s < HW; ++s) rest += term(row + s);
   }
