@@ -1,5 +1,6 @@
 // main.cpp: doctest's runner, plus a listener that names each CUDA test skipped for want
-// of a device, so skips are visible in the output and in doctest's summary line.
+// of a device, so skips are visible in the output and in doctest's summary line. The files
+// the tests wrote go with their folder when the run ends (tests/test_util.h).
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <cstdio>
 #include <cstdlib>
@@ -39,5 +40,7 @@ int main(int argc, char** argv) {
                                            : ("CUDA tests skipped: " + sar::cuda_unavailable_reason()).c_str());
   std::fflush(stdout);
   doctest::Context context(argc, argv);
-  return context.run();
+  const int status = context.run();
+  sar::test::remove_scratch_dir();
+  return status;
 }

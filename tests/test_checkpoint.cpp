@@ -1,6 +1,5 @@
 // Whole-model weights: load_state's report (strict and partial) by name, save_model/load_model
 // round trips of a pose model, and files that must be refused naming the path.
-#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
@@ -14,6 +13,7 @@
 #include "tests/test_util.h"
 
 using namespace sar;
+using sar::test::temp_path;
 
 namespace {
 
@@ -28,10 +28,6 @@ struct Small : Module {
     register_buffer("count", &count);
   }
 };
-
-std::string temp_path(const std::string& name) {
-  return "/tmp/sar_test_checkpoint_" + std::to_string(::getpid()) + "_" + name;
-}
 
 ModelConfig small_pose_model() {
   ModelConfig c;

@@ -1,6 +1,5 @@
 // The `sar` binary as a user runs it: output, exit codes, refusals. It is found through
 // $SAR_BIN (make test sets it) or at build/sar; without it these tests fail, not pass.
-#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -42,7 +41,7 @@ TEST_CASE("sar cli: info says which device auto picks") {
 }
 
 TEST_CASE("sar cli: info --weights lists a safetensors file and refuses a bad one") {
-  std::string path = "/tmp/sar_cli_" + std::to_string(::getpid()) + ".safetensors";
+  std::string path = test::temp_path("info_weights.safetensors");
   save_safetensors(path, {{"conv1.weight", Tensor::zeros({64, 3, 7, 7})}, {"bn1.running_mean", Tensor::zeros({64})}});
   CliResult ok = run_sar("info --weights " + path);
   CHECK(ok.exit_code == 0);

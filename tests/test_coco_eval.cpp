@@ -2,7 +2,6 @@
 // tools/make_eval_fixtures.py, a case small enough to compute by hand, refusals, and the
 // `sar score` command.
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
@@ -17,13 +16,12 @@
 #include "tests/test_util.h"
 
 using namespace sar;
+using sar::test::temp_path;
 using sar::test::CliResult;
 using sar::test::error_of;
 using sar::test::run_sar;
 
 namespace {
-
-std::string temp_path(const std::string& name) { return "/tmp/sar_coco_eval_" + std::to_string(::getpid()) + "_" + name; }
 
 std::string write_file(const std::string& name, const std::string& text) {
   const std::string path = temp_path(name);

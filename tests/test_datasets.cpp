@@ -20,6 +20,7 @@
 #include "tests/test_util.h"
 
 using namespace sar;
+using sar::test::temp_path;
 using sar::test::stderr_of;
 using sar::test::error_of;
 
@@ -30,10 +31,6 @@ const std::string kFixtures = "tests/data/datasets/";
 std::string fixture(const std::string& name) { return kFixtures + name; }
 
 std::string shared(const std::string& relative) { return *test::shared_data_dir() + "/" + relative; }
-
-std::string temp_path(const std::string& name) {
-  return "/tmp/sar_test_" + std::to_string(::getpid()) + "_" + name;
-}
 
 bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 

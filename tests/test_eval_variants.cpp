@@ -2,7 +2,6 @@
 // against xtcocotools on the fixtures of tools/make_eval_fixtures.py, cases small enough to
 // compute by hand, and `sar score --metric crowdpose|wholebody`.
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
@@ -22,7 +21,7 @@ using namespace sar;
 namespace {
 
 std::string write_file(const std::string& name, const std::string& text) {
-  const std::string path = "/tmp/sar_eval_variants_" + std::to_string(::getpid()) + "_" + name;
+  const std::string path = test::temp_path(name);
   std::ofstream(path) << text;
   return path;
 }

@@ -1,6 +1,5 @@
 // The batch loader (datasets/loader.h): shapes and targets, determinism across thread counts,
 // shuffling, drop_last, exceptions from workers, and the skip_bad rule on a broken JPEG.
-#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -266,7 +265,7 @@ TEST_CASE("loader: skip_bad replaces a broken JPEG with the next readable sample
 
 TEST_CASE("sar data show: writes a grid of the crops") {
   const char* bin = std::getenv("SAR_BIN");  // make test sets it
-  const std::string path = "/tmp/sar_data_show_" + std::to_string(::getpid()) + ".png";
+  const std::string path = test::temp_path("data_show.png");
   const std::string cmd = std::string(bin ? bin : "build/sar") +
                           " data show --count 5 --input 64x48 --train --out " + path + " > /dev/null";
   REQUIRE(std::system(cmd.c_str()) == 0);

@@ -2,7 +2,6 @@
 // train/lr_schedule.h): PyTorch's torch.optim and clip_grad_norm_ on the fixtures of
 // tools/make_optim_fixtures.py, mmengine's learning rates, skipped parameters, the checkpoint
 // state's round trip and refusals, the non-finite guard, and the CUDA kernels against the CPU.
-#include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
@@ -17,6 +16,7 @@
 #include "train/optimizer.h"
 
 using namespace sar;
+using sar::test::temp_path;
 
 namespace {
 
@@ -113,10 +113,6 @@ std::vector<double> values(const NamedTensors& params) {
   for (const auto& [n, p] : params)
     for (double v : p.to_vector()) out.push_back(v);
   return out;
-}
-
-std::string temp_path(const std::string& name) {
-  return "/tmp/sar_test_optimizer_" + std::to_string(::getpid()) + "_" + name;
 }
 
 OptimizerConfig adam_config() { return config_of(optimizer_fixture().metadata.at("adam")); }

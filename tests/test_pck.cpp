@@ -1,6 +1,5 @@
 // PCK@alpha, PCKh and the mean pixel error: hand-computed cases, matching, scales, refusals,
 // MPII's json as ground truth, and `sar score --metric pckh`.
-#include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
@@ -160,7 +159,7 @@ SHARED_DATA_TEST_CASE("pckh: mmpose's MPII json as ground truth, and sar score -
     for (size_t i = 0; i < k.size(); i += 3) k[i] += 1;
     shifted.push_back({{"image_id", p.image_id}, {"category_id", 1}, {"keypoints", k}, {"score", 1}});
   }
-  const std::string res = "/tmp/sar_pckh_" + std::to_string(::getpid()) + ".json";
+  const std::string res = test::temp_path("pckh_results.json");
   std::ofstream(res) << shifted.dump();
   const char* bin = std::getenv("SAR_BIN");
   const std::string cmd = std::string(bin ? bin : "build/sar") + " score --gt " + mpii + " --results " + res +

@@ -206,7 +206,7 @@ TEST_CASE("plot: no drawable point gives an empty frame with the title") {
 
 TEST_CASE("plot: a plot written as PNG decodes to the same picture") {
   const Image image = plot_lines("AP", "epoch", "AP", {{"AP", {1, 2, 3}, {0.2, 0.5, 0.6}}}, 300, 200);
-  const std::string path = "/tmp/sar_test_plot_" + std::to_string(::getpid()) + ".png";
+  const std::string path = test::temp_path("plot.png");
   write_png(path, image);
   const Image back = decode_image(path);
   ::unlink(path.c_str());

@@ -1,7 +1,6 @@
 // run_config: reading and writing configs (defaults, every key's field, refusals that name the
 // file and the key), --set overrides, every file in configs/, and what a run builds from a config
 // (splits on synthetic data and on the hand-made COCO fixture, model and crop configs).
-#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -18,11 +17,11 @@ using nlohmann::json;
 
 namespace {
 
-// A config file in /tmp holding `text`; removed when the test ends.
+// A config file holding `text`; removed when the test ends.
 struct TempConfig {
   std::string path;
   explicit TempConfig(const std::string& text)
-      : path("/tmp/sar_test_" + std::to_string(::getpid()) + "_config.json") {
+      : path(test::temp_path("config.json")) {
     std::ofstream(path) << text;
   }
   ~TempConfig() { std::remove(path.c_str()); }

@@ -8,12 +8,9 @@
 #include "tests/test_util.h"
 
 using namespace sar;
+using sar::test::temp_path;
 
 namespace {
-
-std::string temp_path(const std::string& name) {
-  return "/tmp/sar_test_" + std::to_string(::getpid()) + "_" + name;
-}
 
 // Writes a file from a header string and a data buffer, like a (possibly broken) writer would.
 std::string write_raw(const std::string& name, const std::string& header, const std::string& data,

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -80,14 +81,51 @@ std::string error_of(const std::function<void()>& run) {
   return "(no error)";
 }
 
+namespace {
+
+// Made by the first scratch_dir() call; remove_scratch_dir() looks here so that it never makes one.
+std::optional<std::string> made_scratch_dir;
+
+}  // namespace
+
+const std::string& scratch_dir() {
+  if (!made_scratch_dir) {
+    const char* tmp = std::getenv("TMPDIR");
+    const std::string dir = std::string(tmp && tmp[0] ? tmp : "/tmp") + "/sar_test_" + std::to_string(::getpid());
+    std::error_code error;
+    std::filesystem::remove_all(dir, error);  // a crashed run's folder of the same pid
+    std::filesystem::create_directories(dir, error);
+    REQUIRE_MESSAGE(!error, "cannot make the test folder ", dir, ": ", error.message());
+    made_scratch_dir = dir;
+  }
+  return *made_scratch_dir;
+}
+
+void remove_scratch_dir() {
+  if (!made_scratch_dir) return;
+  const char* keep = std::getenv("SAR_KEEP_TEST_FILES");
+  if (keep && keep[0] == '1') {
+    std::printf("test files kept in %s (SAR_KEEP_TEST_FILES=1)\n", made_scratch_dir->c_str());
+    return;
+  }
+  std::error_code error;  // a folder left behind is no test failure; say so and go on
+  std::filesystem::remove_all(*made_scratch_dir, error);
+  if (error) std::printf("could not remove %s: %s\n", made_scratch_dir->c_str(), error.message().c_str());
+}
+
+std::string temp_path(const std::string& name) { return scratch_dir() + "/" + name; }
+
 std::string temp_dir(const std::string& name) {
-  const std::string dir = "/tmp/sar_test_" + name + "_" + std::to_string(::getpid());
-  REQUIRE(std::system(("rm -rf " + dir + " && mkdir -p " + dir).c_str()) == 0);
+  const std::string dir = temp_path(name);
+  std::error_code error;
+  std::filesystem::remove_all(dir, error);
+  std::filesystem::create_directories(dir, error);
+  REQUIRE_MESSAGE(!error, "cannot make ", dir, ": ", error.message());
   return dir;
 }
 
 std::string stderr_of(const std::function<void()>& run) {
-  const std::string path = "/tmp/sar_test_stderr_" + std::to_string(::getpid()) + ".txt";
+  const std::string path = temp_path("stderr.txt");
   std::fflush(stderr);
   const int saved = ::dup(2);
   const int file = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);

@@ -45,7 +45,16 @@ std::string error_of(const std::function<void()>& run);
 // What `run` prints on stderr (sent to a temporary file meanwhile; restored on exceptions).
 std::string stderr_of(const std::function<void()>& run);
 
-// A fresh, empty folder under /tmp for one test (named after the test and the process).
+// Files that tests write go in one folder of the test process, $TMPDIR/sar_test_<pid> (TMPDIR
+// defaults to /tmp), made on first use. tests/main.cpp removes it when the run ends, so a run
+// leaves nothing behind; set SAR_KEEP_TEST_FILES=1 to keep it and look at what the tests wrote.
+const std::string& scratch_dir();
+void remove_scratch_dir();  // what main does at the end; never makes the folder
+
+// A path in that folder for one test's file, named `name` (not created).
+std::string temp_path(const std::string& name);
+
+// A fresh, empty folder in that folder for one test, named `name`.
 std::string temp_dir(const std::string& name);
 
 // A COCO-format data set on disk, as a user brings one: the first n synthetic figures (64x64)

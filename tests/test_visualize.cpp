@@ -292,7 +292,7 @@ TEST_CASE("visualize: a confidence grid written as PNG decodes to the same pictu
   Image crop = filled(24, 16, Rgb{90, 120, 60});
   draw_pose(&crop, {4, 4, 1, 12, 4, 1, 8, 20, 0.3}, meta, 0.5, true);
   const Image grid = confidence_grid(crop, test::uniform({3, 6, 4}, 0, 1, 3, DType::F32), meta, 3);
-  const std::string path = "/tmp/sar_test_visualize_" + std::to_string(::getpid()) + ".png";
+  const std::string path = test::temp_path("confidence_grid.png");
   write_png(path, grid);
   const Image back = decode_image(path);
   ::unlink(path.c_str());
