@@ -55,6 +55,15 @@ TEST_CASE("sar cli: info --weights lists a safetensors file and refuses a bad on
   std::remove(path.c_str());
 }
 
+TEST_CASE("sar cli: info --model counts HRNet-W32's multiply-adds as its official table does (7.1 at 256x192)") {
+  const CliResult w32 = run_sar("info --model hrnet_w32 --head heatmap --input 256x192");
+  INFO(w32.output);
+  CHECK(w32.exit_code == 0);
+  CHECK(w32.output.find("total: 7.645 G multiply-adds per image") != std::string::npos);
+  // the HRNet repository divides by 2^30 and calls it GFLOPs: 7.645e9 / 2^30 = 7.12, its "7.1"
+  CHECK(w32.output.find("the same in the HRNet tables' unit (/ 2^30): 7.12\n") != std::string::npos);
+}
+
 TEST_CASE("sar cli: info --config describes the model a run config builds; --set changes it first") {
   const std::string demo = "info --config configs/synthetic_demo.json";
   const CliResult ok = run_sar(demo);
