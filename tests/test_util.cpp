@@ -1,13 +1,16 @@
 #include "tests/test_util.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 #include <filesystem>
 #include <fstream>
@@ -83,17 +86,36 @@ std::string error_of(const std::function<void()>& run) {
 
 namespace {
 
+constexpr const char* kScratchPrefix = "sar_test_";
+
 // Made by the first scratch_dir() call; remove_scratch_dir() looks here so that it never makes one.
 std::optional<std::string> made_scratch_dir;
+
+// The folders of test processes that ended without removing theirs (a crash, a kill): removed by
+// the next run, so they cannot pile up. The folder of a process still running (another suite) stays.
+void remove_dead_processes_folders(const std::string& tmp) {
+  std::error_code error;
+  std::vector<std::filesystem::path> dead;
+  for (const auto& entry : std::filesystem::directory_iterator(tmp, error)) {
+    const std::string name = entry.path().filename();
+    if (name.rfind(kScratchPrefix, 0) != 0) continue;
+    const std::string pid = name.substr(std::strlen(kScratchPrefix));
+    if (pid.empty() || pid.size() > 9 || pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    if (::kill(pid_t(std::stol(pid)), 0) != 0 && errno == ESRCH) dead.push_back(entry.path());
+  }
+  for (const auto& path : dead) std::filesystem::remove_all(path, error);
+}
 
 }  // namespace
 
 const std::string& scratch_dir() {
   if (!made_scratch_dir) {
-    const char* tmp = std::getenv("TMPDIR");
-    const std::string dir = std::string(tmp && tmp[0] ? tmp : "/tmp") + "/sar_test_" + std::to_string(::getpid());
+    const char* env = std::getenv("TMPDIR");
+    const std::string tmp = env && env[0] ? env : "/tmp";
+    remove_dead_processes_folders(tmp);
+    const std::string dir = tmp + "/" + kScratchPrefix + std::to_string(::getpid());
     std::error_code error;
-    std::filesystem::remove_all(dir, error);  // a crashed run's folder of the same pid
+    std::filesystem::remove_all(dir, error);  // left by a dead run that had this pid
     std::filesystem::create_directories(dir, error);
     REQUIRE_MESSAGE(!error, "cannot make the test folder ", dir, ": ", error.message());
     made_scratch_dir = dir;

@@ -48,6 +48,7 @@ std::string stderr_of(const std::function<void()>& run);
 // Files that tests write go in one folder of the test process, $TMPDIR/sar_test_<pid> (TMPDIR
 // defaults to /tmp), made on first use. tests/main.cpp removes it when the run ends, so a run
 // leaves nothing behind; set SAR_KEEP_TEST_FILES=1 to keep it and look at what the tests wrote.
+// The folders of test processes that died (a crash, a kill) go when the next run makes its own.
 const std::string& scratch_dir();
 void remove_scratch_dir();  // what main does at the end; never makes the folder
 
