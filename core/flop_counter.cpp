@@ -4,18 +4,23 @@
 namespace sar {
 
 const char* const kDeconvFullKernelLabel = "conv_transpose2d (full kernel per output pixel)";
+// The real work of a transposed conv is counted under the op's own name (core/ops/conv.cpp).
+static const char* const kConvTransposeLabel = "conv_transpose2d";
 
 static thread_local FlopCount* g_current = nullptr;
 
 FlopCount::FlopCount() : previous_(g_current) { g_current = this; }
 FlopCount::~FlopCount() { g_current = previous_; }
 
-double FlopCount::total() const {
+double FlopCount::sum_except(const char* label) const {
   double sum = 0;
-  for (const auto& [label, macs] : macs_)
-    if (label != kDeconvFullKernelLabel) sum += macs;
+  for (const auto& [name, macs] : macs_)
+    if (name != label) sum += macs;
   return sum;
 }
+
+double FlopCount::total() const { return sum_except(kDeconvFullKernelLabel); }
+double FlopCount::total_full_kernel() const { return sum_except(kConvTransposeLabel); }
 
 void count_macs(const char* label, double macs) {
   if (g_current) g_current->macs_[label] += macs;

@@ -8,7 +8,8 @@
 //                                   the convention of counters that treat it as a dense conv on
 //                                   its output (stride^2 times the real work for stride 2 with a
 //                                   4x4 kernel): the paper's 9.7 G for its deconv models
-// total() sums the real work only.
+// total() sums the real work only; total_full_kernel() the same with each transposed conv
+// charged the second way (the two agree for a network without one).
 #pragma once
 
 #include <map>
@@ -27,8 +28,10 @@ class FlopCount {
 
   const std::map<std::string, double>& macs() const { return macs_; }  // by op label
   double total() const;  // real multiply-adds of every op
+  double total_full_kernel() const;
 
  private:
+  double sum_except(const char* label) const;  // every op's count but the one under `label`
   friend void count_macs(const char* label, double macs);
   std::map<std::string, double> macs_;
   FlopCount* previous_;

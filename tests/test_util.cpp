@@ -91,6 +91,14 @@ constexpr const char* kScratchPrefix = "sar_test_";
 // Made by the first scratch_dir() call; remove_scratch_dir() looks here so that it never makes one.
 std::optional<std::string> made_scratch_dir;
 
+// `dir` made afresh and empty (whatever was there goes).
+void make_empty_dir(const std::string& dir) {
+  std::error_code error;
+  std::filesystem::remove_all(dir, error);
+  std::filesystem::create_directories(dir, error);
+  REQUIRE_MESSAGE(!error, "cannot make ", dir, ": ", error.message());
+}
+
 // The folders of test processes that ended without removing theirs (a crash, a kill): removed by
 // the next run, so they cannot pile up. The folder of a process still running (another suite) stays.
 void remove_dead_processes_folders(const std::string& tmp) {
@@ -114,10 +122,7 @@ const std::string& scratch_dir() {
     const std::string tmp = env && env[0] ? env : "/tmp";
     remove_dead_processes_folders(tmp);
     const std::string dir = tmp + "/" + kScratchPrefix + std::to_string(::getpid());
-    std::error_code error;
-    std::filesystem::remove_all(dir, error);  // left by a dead run that had this pid
-    std::filesystem::create_directories(dir, error);
-    REQUIRE_MESSAGE(!error, "cannot make the test folder ", dir, ": ", error.message());
+    make_empty_dir(dir);  // a dead run that had this pid may have left it
     made_scratch_dir = dir;
   }
   return *made_scratch_dir;
@@ -139,10 +144,7 @@ std::string temp_path(const std::string& name) { return scratch_dir() + "/" + na
 
 std::string temp_dir(const std::string& name) {
   const std::string dir = temp_path(name);
-  std::error_code error;
-  std::filesystem::remove_all(dir, error);
-  std::filesystem::create_directories(dir, error);
-  REQUIRE_MESSAGE(!error, "cannot make ", dir, ": ", error.message());
+  make_empty_dir(dir);
   return dir;
 }
 

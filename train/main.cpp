@@ -94,15 +94,13 @@ int print_model(const sar::ModelConfig& config) {
   std::printf("parameters: %lld\n", (long long)model.parameter_count());
   for (const auto& [label, macs] : count.macs()) std::printf("  %-48s %8.3f G multiply-adds\n", label.c_str(), macs / 1e9);
   std::printf("total: %.3f G multiply-adds per image (transposed convs at their real cost)\n", count.total() / 1e9);
-  auto full = count.macs().find(sar::kDeconvFullKernelLabel);
-  const double dense = full == count.macs().end() ? count.total()
-                                                  : count.total() - count.macs().at("conv_transpose2d") + full->second;
-  if (full != count.macs().end())
+  const double full_kernel = count.total_full_kernel();
+  if (count.macs().count(sar::kDeconvFullKernelLabel))
     std::printf("total, transposed convs charged a full kernel per output pixel (the paper's 9.7 G convention): %.3f G\n",
-                dense / 1e9);
+                full_kernel / 1e9);
   // The HRNet repository's model summary counts that way and divides by 2^30, not 1e9: its
   // "GFLOPs" (HRNet-W32 256x192: 7.1) are this number.
-  std::printf("the same in the HRNet tables' unit (/ 2^30): %.2f\n", dense / double(1 << 30));
+  std::printf("the same in the HRNet tables' unit (/ 2^30): %.2f\n", full_kernel / double(1 << 30));
   return 0;
 }
 
