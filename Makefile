@@ -154,16 +154,19 @@ test: $(TEST_BIN) $(SAR_BIN)
 asan-test:
 	$(MAKE) BUILD=build-asan CUDA=0 ASAN=1 test
 
-# A build to carry to a GPU machine that has no Debian -dev packages: OpenBLAS linked
-# statically, binaries stripped, packed with xz (the device tool's `carry` takes 64 MiB at most;
-# the two binaries alone were 58 MB on 2026-11-28, and each holds sm_80 + sm_90 + PTX code).
+# A build to carry to a GPU machine that has no Debian -dev packages (tools/gpu_session.sh):
+# OpenBLAS linked statically, binaries stripped and packed (the device tool's `carry` takes
+# 64 MiB at most; the two binaries were 58 MB on 2026-11-28, each with sm_80 + sm_90 + PTX
+# code; 17 MB packed). gzip, not xz, which that machine's image may lack; and GNU make itself,
+# in case the image has none (it needs only glibc 2.27).
 gpu-bundle:
 	$(MAKE) BUILD=build-gpu STATIC_BLAS=1 build-gpu/sar_tests build-gpu/sar
 	@mkdir -p build-gpu/bundle
 	strip -o build-gpu/bundle/sar_tests build-gpu/sar_tests
 	strip -o build-gpu/bundle/sar build-gpu/sar
-	tar -C build-gpu -cJf build-gpu/bundle.tar.xz bundle
-	@du -sh build-gpu/bundle build-gpu/bundle.tar.xz
+	cp "$$(command -v make)" build-gpu/bundle/make
+	tar -C build-gpu -czf build-gpu/bundle.tar.gz bundle/sar bundle/sar_tests bundle/make
+	@du -sh build-gpu/bundle.tar.gz
 
 # cuDNN/cuBLAS from pip (nvidia-* wheels), where a GPU machine has them only there.
 PIP_NVIDIA_LIBS := $(shell python3 -c "import nvidia, glob, os; print(':'.join(sorted({os.path.dirname(p) for p in glob.glob(os.path.join(list(nvidia.__path__)[0], '**', 'lib*.so*'), recursive=True)})))" 2>/dev/null)
@@ -197,28 +200,32 @@ BENCH_PYTHON ?= /usr/bin/python3
 # takes milliseconds and more repetitions steady the median.
 BENCH_BATCH ?= $(if $(filter cuda,$(BENCH_DEVICE)),64,8)
 BENCH_REPS ?= $(if $(filter cuda,$(BENCH_DEVICE)),20,3)
+# BENCH_TF32=1: both sides' convolutions and matmuls on TF32 tensor cores (sar --tf32, PyTorch's
+# allow_tf32); by default both multiply in float32 (PyTorch's own default would be TF32 convs).
+BENCH_MATH := $(if $(BENCH_TF32),--tf32)
+BENCH_DIR := $(BUILD)/bench$(if $(BENCH_TF32),-tf32)
 # The input pipeline is timed on LSPET from the shared data folder; skipped where it is absent.
 LSPET := $(or $(SAR_DATA),../shared/data)/lspet
 bench: $(if $(NOBUILD),,$(SAR_BIN))
-	@mkdir -p $(BUILD)/bench
-	$(SAR_BIN) bench layers --print-shapes > $(BUILD)/bench/layer_shapes.json
-	$(BENCH_PYTHON) tools/bench_layers_torch.py $(BUILD)/bench/layer_shapes.json --device $(BENCH_DEVICE) \
-	  > $(BUILD)/bench/layers_torch.json 2> $(BUILD)/bench/layers_torch.log
-	$(GPU_ENV) $(SAR_BIN) bench layers --device $(BENCH_DEVICE) --baseline $(BUILD)/bench/layers_torch.json \
-	  | tee $(BUILD)/bench/layers.txt
-	$(BENCH_PYTHON) tools/bench_sar_torch.py --device $(BENCH_DEVICE) > $(BUILD)/bench/sar_torch.json
-	$(GPU_ENV) $(SAR_BIN) bench sar --device $(BENCH_DEVICE) --baseline $(BUILD)/bench/sar_torch.json \
-	  | tee $(BUILD)/bench/sar.txt
-	$(BENCH_PYTHON) tools/bench_model_torch.py --device $(BENCH_DEVICE) --batch $(BENCH_BATCH) --reps $(BENCH_REPS) \
-	  > $(BUILD)/bench/model_torch.json
-	$(GPU_ENV) $(SAR_BIN) bench model --device $(BENCH_DEVICE) --batch $(BENCH_BATCH) --reps $(BENCH_REPS) \
-	  --baseline $(BUILD)/bench/model_torch.json \
-	  | tee $(BUILD)/bench/model.txt
+	@mkdir -p $(BENCH_DIR)
+	$(SAR_BIN) bench layers --print-shapes > $(BENCH_DIR)/layer_shapes.json
+	$(BENCH_PYTHON) tools/bench_layers_torch.py $(BENCH_DIR)/layer_shapes.json --device $(BENCH_DEVICE) $(BENCH_MATH) \
+	  > $(BENCH_DIR)/layers_torch.json 2> $(BENCH_DIR)/layers_torch.log
+	$(GPU_ENV) $(SAR_BIN) bench layers --device $(BENCH_DEVICE) $(BENCH_MATH) --baseline $(BENCH_DIR)/layers_torch.json \
+	  | tee $(BENCH_DIR)/layers.txt
+	$(BENCH_PYTHON) tools/bench_sar_torch.py --device $(BENCH_DEVICE) > $(BENCH_DIR)/sar_torch.json
+	$(GPU_ENV) $(SAR_BIN) bench sar --device $(BENCH_DEVICE) --baseline $(BENCH_DIR)/sar_torch.json \
+	  | tee $(BENCH_DIR)/sar.txt
+	$(BENCH_PYTHON) tools/bench_model_torch.py --device $(BENCH_DEVICE) $(BENCH_MATH) --batch $(BENCH_BATCH) --reps $(BENCH_REPS) \
+	  > $(BENCH_DIR)/model_torch.json
+	$(GPU_ENV) $(SAR_BIN) bench model --device $(BENCH_DEVICE) $(BENCH_MATH) --batch $(BENCH_BATCH) --reps $(BENCH_REPS) \
+	  --baseline $(BENCH_DIR)/model_torch.json \
+	  | tee $(BENCH_DIR)/model.txt
 	@if [ -f $(LSPET)/annotations/lspet_train.json ]; then set -eo pipefail; \
-	  $(SAR_BIN) bench data --images $(LSPET) --print-samples > $(BUILD)/bench/data_samples.json; \
-	  $(BENCH_PYTHON) tools/bench_data_torch.py $(BUILD)/bench/data_samples.json \
-	    > $(BUILD)/bench/data_torch.json 2> $(BUILD)/bench/data_torch.log; \
-	  $(SAR_BIN) bench data --images $(LSPET) --baseline $(BUILD)/bench/data_torch.json | tee $(BUILD)/bench/data.txt; \
+	  $(SAR_BIN) bench data --images $(LSPET) --print-samples > $(BENCH_DIR)/data_samples.json; \
+	  $(BENCH_PYTHON) tools/bench_data_torch.py $(BENCH_DIR)/data_samples.json \
+	    > $(BENCH_DIR)/data_torch.json 2> $(BENCH_DIR)/data_torch.log; \
+	  $(SAR_BIN) bench data --images $(LSPET) --baseline $(BENCH_DIR)/data_torch.json | tee $(BENCH_DIR)/data.txt; \
 	else echo "bench data: skipped: no LSPET at $(LSPET) (set SAR_DATA to the shared data folder)"; fi
 
 # The main job: SAR trained and evaluated on the built-in synthetic data set (no files needed),

@@ -1,5 +1,5 @@
 // device.cpp: core/device.h's device names, CUDA availability (soft when there is no driver or GPU),
-// `--device auto|cpu|cuda` resolution and the deterministic-algorithms switch.
+// `--device auto|cpu|cuda` resolution and the deterministic-algorithms and TF32 switches.
 #include "core/device.h"
 
 #include "core/error.h"
@@ -15,10 +15,13 @@ bool built_with_cuda() { return SAR_WITH_CUDA != 0; }
 
 namespace {
 bool deterministic_flag = false;
+bool tf32_flag = false;
 }  // namespace
 
 void set_deterministic_algorithms(bool on) { deterministic_flag = on; }
 bool deterministic_algorithms() { return deterministic_flag; }
+void set_tf32_math(bool on) { tf32_flag = on; }
+bool tf32_math() { return tf32_flag; }
 
 #if SAR_WITH_CUDA
 int cuda_device_count() { return cuda::device_count(); }

@@ -22,12 +22,20 @@ std::string cuda_device_description();  // "NVIDIA H100 80GB HBM3 (sm_90, 79.1 G
 Device resolve_device(const std::string& spec, std::string* choice = nullptr);
 
 // Deterministic algorithms (sar train --deterministic): cuDNN convolutions choose only
-// algorithms whose sums do not depend on thread scheduling. Set before the first convolution
-// (choices are cached per geometry). CPU kernels are deterministic for a given thread count
-// either way; the CUDA backward of upsample and gather adds with atomics (order varies), which
-// this does not change.
+// algorithms whose sums do not depend on thread scheduling. CPU kernels are deterministic for a
+// given thread count either way; the CUDA backward of upsample and gather adds with atomics
+// (order varies), which this does not change.
 void set_deterministic_algorithms(bool on);
 bool deterministic_algorithms();
+
+// TF32 math (sar train|bench --tf32): on Ampere and later GPUs, cuDNN convolutions and cuBLAS
+// matrix products may round their float32 inputs to TF32 (10-bit mantissa, float32 range) and
+// multiply on tensor cores, summing in float32. PyTorch does this for convolutions by default
+// (torch.backends.cudnn.allow_tf32); sar does it only when asked, because its CUDA-vs-CPU parity
+// tests assume float32 products (TF32 moves a conv's output by ~1e-3 of its scale). No effect on
+// the CPU. Both switches may change between calls: cuDNN's choices are cached per setting.
+void set_tf32_math(bool on);
+bool tf32_math();
 
 // Waits until all queued work on the device is done (a no-op for the CPU): for timing.
 void device_synchronize(Device d);

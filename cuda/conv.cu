@@ -5,8 +5,8 @@
 //   Every call overwrites its output (beta = 0), then adds the bias in place when given.
 // CPU twins: conv2d_*_cpu (core/cpu/conv.cpp, im2col + OpenBLAS). Tests: tests/test_conv.cpp.
 // Parallelism: cuDNN's own, on the handle bound to cuda::stream(). conv_setup picks the three
-//   algorithms once per geometry (cuDNN's heuristics, plain float math) and caches them; one
-//   workspace, grown to the largest need, serves every call.
+//   algorithms once per geometry and setting (cuDNN's heuristics; float32 math, or TF32 under
+//   set_tf32_math) and caches them; one workspace, grown to the largest need, serves every call.
 //
 // cuDNN's legacy API (cudnnConvolutionForward and its two backward twins) rather than the
 // graph API: for a plain NCHW float conv it is three descriptors and one call per direction,
@@ -33,15 +33,23 @@ namespace {
 // Algorithms that need more scratch memory than this are passed over for the next best.
 constexpr size_t kMaxWorkspaceBytes = size_t(512) << 20;
 
+// An algorithm and the math type it runs in (set on the descriptor before each call: one
+// descriptor serves all three directions, and under TF32 each may want its own).
+template <typename Algo>
+struct Choice {
+  Algo algo;
+  cudnnMathType_t math;
+};
+
 // Descriptors and algorithm choices for one geometry (darknet's cudnn_convolutional_setup).
 struct ConvPlan {
   cudnnTensorDescriptor_t x, y;                   // [N,Cx,H,W], [N,Cy,Ho,Wo]
   cudnnTensorDescriptor_t image_bias, grid_bias;  // [1,Cx,1,1], [1,Cy,1,1]
   cudnnFilterDescriptor_t w;                      // [Cy,Cx,kH,kW]
   cudnnConvolutionDescriptor_t conv;
-  cudnnConvolutionFwdAlgo_t forward;
-  cudnnConvolutionBwdDataAlgo_t backward_data;
-  cudnnConvolutionBwdFilterAlgo_t backward_filter;
+  Choice<cudnnConvolutionFwdAlgo_t> forward;
+  Choice<cudnnConvolutionBwdDataAlgo_t> backward_data;
+  Choice<cudnnConvolutionBwdFilterAlgo_t> backward_filter;
 };
 
 // Everything the launchers share. Never destroyed: plans and descriptors live as long as the
@@ -49,7 +57,7 @@ struct ConvPlan {
 struct Cudnn {
   std::mutex mutex;  // one call at a time: the plans, the workspace and the handle are shared
   std::map<std::array<int64_t, 4>, cudnnTensorDescriptor_t> tensors;  // by [n, c, h, w]
-  std::map<std::array<int64_t, 15>, ConvPlan> plans;                  // by the whole geometry
+  std::map<std::array<int64_t, 17>, ConvPlan> plans;                  // by geometry and the two switches
   // One workspace for every call, as large as the largest plan needs. All calls run in
   // stream order, so they can share it.
   void* workspace = nullptr;
@@ -79,29 +87,31 @@ cudnnTensorDescriptor_t tensor_desc(int64_t n, int64_t c, int64_t h, int64_t w) 
   return d;
 }
 
-// The first algorithm in cuDNN's heuristic ranking that works, runs in plain float math, fits
-// kMaxWorkspaceBytes and, under set_deterministic_algorithms (core/device.h), is deterministic.
-// Perf is the Fwd, BwdData or BwdFilter AlgoPerf struct.
+// The first algorithm in cuDNN's heuristic ranking that works, fits kMaxWorkspaceBytes, runs in
+// float32 math unless set_tf32_math allows tensor cores, and, under set_deterministic_algorithms
+// (core/device.h), is deterministic. Perf is the Fwd, BwdData or BwdFilter AlgoPerf struct.
 template <typename Perf>
 auto best_algo(const Perf* perf, int count, const char* direction) {
   for (int i = 0; i < count; ++i) {
     const bool tensor_cores =
         perf[i].mathType == CUDNN_TENSOR_OP_MATH || perf[i].mathType == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION;
-    const bool allowed = !deterministic_algorithms() || perf[i].determinism == CUDNN_DETERMINISTIC;
-    if (perf[i].status == CUDNN_STATUS_SUCCESS && !tensor_cores && allowed && perf[i].memory <= kMaxWorkspaceBytes)
-      return perf[i].algo;
+    const bool allowed = (tf32_math() || !tensor_cores) &&
+                         (!deterministic_algorithms() || perf[i].determinism == CUDNN_DETERMINISTIC);
+    if (perf[i].status == CUDNN_STATUS_SUCCESS && allowed && perf[i].memory <= kMaxWorkspaceBytes)
+      return Choice<decltype(perf[i].algo)>{perf[i].algo, tf32_math() ? perf[i].mathType : CUDNN_FMA_MATH};
   }
-  SAR_THROW("conv (cuDNN): no ", direction, " algorithm for this geometry runs in float math",
-            deterministic_algorithms() ? ", deterministically," : "", " within ", kMaxWorkspaceBytes >> 20,
-            " MiB of workspace");
+  SAR_THROW("conv (cuDNN): no ", direction, " algorithm for this geometry runs in ",
+            tf32_math() ? "TF32" : "float32", " math", deterministic_algorithms() ? ", deterministically," : "",
+            " within ", kMaxWorkspaceBytes >> 20, " MiB of workspace");
 }
 
-// Builds (once per geometry) the descriptors, picks the three algorithms and grows the
-// shared workspace to what they need. Call with the state's mutex held.
+// Builds (once per geometry and setting of the two switches) the descriptors, picks the three
+// algorithms and grows the shared workspace to what they need. Call with the state's mutex held.
 const ConvPlan& conv_setup(const ConvGeometry& g) {
   Cudnn& s = state();
-  const std::array<int64_t, 15> key = {g.N, g.Cx, g.H, g.W, g.Cy, g.Ho, g.Wo, g.kH,
-                                       g.kW, g.stride_h, g.stride_w, g.pad_h, g.pad_w, g.dilation_h, g.dilation_w};
+  const std::array<int64_t, 17> key = {g.N, g.Cx, g.H, g.W, g.Cy, g.Ho, g.Wo, g.kH, g.kW,
+                                       g.stride_h, g.stride_w, g.pad_h, g.pad_w, g.dilation_h, g.dilation_w,
+                                       tf32_math(), deterministic_algorithms()};
   auto found = s.plans.find(key);
   if (found != s.plans.end()) return found->second;
 
@@ -126,9 +136,10 @@ const ConvPlan& conv_setup(const ConvGeometry& g) {
   CUDNN_CHECK(cudnnSetConvolution2dDescriptor(p.conv, int(g.pad_h), int(g.pad_w), int(g.stride_h), int(g.stride_w),
                                               int(g.dilation_h), int(g.dilation_w), CUDNN_CROSS_CORRELATION,
                                               CUDNN_DATA_FLOAT));
-  // Plain float32 FMA math: on Ampere and later the default lets cuDNN round the inputs to
-  // TF32 (10-bit mantissa), which would break parity with the CPU; TF32 is a later, opt-in step.
-  CUDNN_CHECK(cudnnSetConvolutionMathType(p.conv, CUDNN_FMA_MATH));
+  // The heuristics rank the algorithms the descriptor's math type allows. Float32: FMA math
+  // only (on Ampere and later the default lets cuDNN round the inputs to TF32, which would
+  // break parity with the CPU). TF32: the default, as PyTorch sets it when allow_tf32 is on.
+  CUDNN_CHECK(cudnnSetConvolutionMathType(p.conv, tf32_math() ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH));
 
   int count = 0;
   std::array<cudnnConvolutionFwdAlgoPerf_t, CUDNN_CONVOLUTION_FWD_ALGO_COUNT> fwd;
@@ -144,13 +155,17 @@ const ConvPlan& conv_setup(const ConvGeometry& g) {
                                                             int(bwd_filter.size()), &count, bwd_filter.data()));
   p.backward_filter = best_algo(bwd_filter.data(), count, "backward-filter");
 
-  // the workspace: the most any of the three needs (darknet's get_workspace_size)
+  // the workspace: the most any of the three needs (darknet's get_workspace_size), each asked
+  // in the math type it will run in
   size_t fwd_bytes = 0, data_bytes = 0, filter_bytes = 0;
-  CUDNN_CHECK(cudnnGetConvolutionForwardWorkspaceSize(handle(), p.x, p.w, p.conv, p.y, p.forward, &fwd_bytes));
-  CUDNN_CHECK(cudnnGetConvolutionBackwardDataWorkspaceSize(handle(), p.w, p.y, p.conv, p.x, p.backward_data,
+  CUDNN_CHECK(cudnnSetConvolutionMathType(p.conv, p.forward.math));
+  CUDNN_CHECK(cudnnGetConvolutionForwardWorkspaceSize(handle(), p.x, p.w, p.conv, p.y, p.forward.algo, &fwd_bytes));
+  CUDNN_CHECK(cudnnSetConvolutionMathType(p.conv, p.backward_data.math));
+  CUDNN_CHECK(cudnnGetConvolutionBackwardDataWorkspaceSize(handle(), p.w, p.y, p.conv, p.x, p.backward_data.algo,
                                                            &data_bytes));
-  CUDNN_CHECK(cudnnGetConvolutionBackwardFilterWorkspaceSize(handle(), p.x, p.y, p.conv, p.w, p.backward_filter,
-                                                             &filter_bytes));
+  CUDNN_CHECK(cudnnSetConvolutionMathType(p.conv, p.backward_filter.math));
+  CUDNN_CHECK(cudnnGetConvolutionBackwardFilterWorkspaceSize(handle(), p.x, p.y, p.conv, p.w,
+                                                             p.backward_filter.algo, &filter_bytes));
   const size_t need = std::max({fwd_bytes, data_bytes, filter_bytes});
   if (need > s.workspace_bytes) {
     // stream order makes the release safe: calls already queued finish before the block is reused
@@ -168,7 +183,8 @@ void conv2d_forward_cuda(float* y, const float* x, const float* w, const float* 
   std::lock_guard<std::mutex> lock(state().mutex);
   const ConvPlan& p = conv_setup(g);
   const float one = 1.f, zero = 0.f;
-  CUDNN_CHECK(cudnnConvolutionForward(handle(), &one, p.x, x, p.w, w, p.conv, p.forward, state().workspace,
+  CUDNN_CHECK(cudnnSetConvolutionMathType(p.conv, p.forward.math));
+  CUDNN_CHECK(cudnnConvolutionForward(handle(), &one, p.x, x, p.w, w, p.conv, p.forward.algo, state().workspace,
                                       state().workspace_bytes, &zero, p.y, y));
   if (bias) CUDNN_CHECK(cudnnAddTensor(handle(), &one, p.grid_bias, bias, &one, p.y, y));
 }
@@ -178,7 +194,8 @@ void conv2d_backward_data_cuda(float* dx, const float* dy, const float* w, const
   std::lock_guard<std::mutex> lock(state().mutex);
   const ConvPlan& p = conv_setup(g);
   const float one = 1.f, zero = 0.f;
-  CUDNN_CHECK(cudnnConvolutionBackwardData(handle(), &one, p.w, w, p.y, dy, p.conv, p.backward_data,
+  CUDNN_CHECK(cudnnSetConvolutionMathType(p.conv, p.backward_data.math));
+  CUDNN_CHECK(cudnnConvolutionBackwardData(handle(), &one, p.w, w, p.y, dy, p.conv, p.backward_data.algo,
                                            state().workspace, state().workspace_bytes, &zero, p.x, dx));
   if (bias) CUDNN_CHECK(cudnnAddTensor(handle(), &one, p.image_bias, bias, &one, p.x, dx));
 }
@@ -188,7 +205,8 @@ void conv2d_backward_filter_cuda(float* dw, const float* dy, const float* x, con
   std::lock_guard<std::mutex> lock(state().mutex);
   const ConvPlan& p = conv_setup(g);
   const float one = 1.f, zero = 0.f;
-  CUDNN_CHECK(cudnnConvolutionBackwardFilter(handle(), &one, p.x, x, p.y, dy, p.conv, p.backward_filter,
+  CUDNN_CHECK(cudnnSetConvolutionMathType(p.conv, p.backward_filter.math));
+  CUDNN_CHECK(cudnnConvolutionBackwardFilter(handle(), &one, p.x, x, p.y, dy, p.conv, p.backward_filter.algo,
                                              state().workspace, state().workspace_bytes, &zero, p.w, dw));
 }
 

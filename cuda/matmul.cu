@@ -4,9 +4,11 @@
 //   and each operand keeps its own transpose flag and its row-major leading dimension.
 // Shapes: C: [M, N]; A: [M, K] ([K, M] when trans_a); B: [K, N] ([N, K] when trans_b).
 // CPU twin: gemm_cpu (core/cpu/matmul.cpp, OpenBLAS). Tests: tests/test_matmul.cpp.
-// Parallelism: cuBLAS's own, on the handle bound to cuda::stream().
+// Parallelism: cuBLAS's own, on the handle bound to cuda::stream(). Float32 math unless
+//   set_tf32_math (core/device.h) allows TF32 tensor cores.
 #include <climits>
 
+#include "core/device.h"
 #include "cuda/cuda_check.h"
 #include "cuda/device_api.h"
 #include "cuda/kernels_cuda.h"
@@ -30,6 +32,8 @@ void gemm_cuda(float* C, const float* A, const float* B, int64_t M, int64_t N, i
     }
     return;
   }
+  // TF32 tensor cores only when asked (core/device.h); the default math multiplies in float32.
+  CUBLAS_CHECK(cublasSetMathMode(handle, tf32_math() ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
   // Row-major leading dimension = the stored row length.
   const int lda = int(trans_a ? M : K), ldb = int(trans_b ? K : N);
   CUBLAS_CHECK(cublasSgemm(handle, trans_b ? CUBLAS_OP_T : CUBLAS_OP_N, trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, int(N),

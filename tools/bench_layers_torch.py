@@ -2,7 +2,7 @@
 """PyTorch baseline for `sar bench layers`: the same conv shapes, timed the same way.
 
     build/sar bench layers --print-shapes > shapes.json
-    /usr/bin/python3 tools/bench_layers_torch.py shapes.json [--device cpu|cuda] [--reps 3] > torch.json
+    /usr/bin/python3 tools/bench_layers_torch.py shapes.json [--device cpu|cuda] [--reps 3] [--tf32] > torch.json
     build/sar bench layers --baseline torch.json
 
 Each shape: forward, then backward with a ones seed (input and weight gradients), median of
@@ -19,7 +19,7 @@ import sys
 import torch
 import torch.nn.functional as F
 
-from bench_util import median_ms, write_baseline
+from bench_util import median_ms, set_math, write_baseline
 
 
 def time_shape(s, device, reps):
@@ -43,13 +43,15 @@ def main():
     ap.add_argument("shapes", help="JSON from `sar bench layers --print-shapes`")
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--tf32", action="store_true", help="TF32 tensor cores on the GPU (sar bench layers --tf32)")
     args = ap.parse_args()
+    math = set_math(args.device, args.tf32)
     torch.set_num_threads(os.cpu_count())
     print(torch.__config__.show(), file=sys.stderr)
     with open(args.shapes) as f:
         shapes = json.load(f)
     results = [{"name": s["name"], "ms": time_shape(s, args.device, args.reps)} for s in shapes]
-    write_baseline(results, args.device, threads=torch.get_num_threads())
+    write_baseline(results, args.device, threads=torch.get_num_threads(), math=math)
 
 
 if __name__ == "__main__":

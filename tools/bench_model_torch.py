@@ -3,7 +3,7 @@
 measured the same way.
 
     /usr/bin/python3 tools/bench_model_torch.py [--device cpu|cuda] [--model resnet50] [--input 256x192]
-                                                [--batch 8] [--keypoints 17] [--reps 3] > model_torch.json
+                                                [--batch 8] [--keypoints 17] [--reps 3] [--tf32] > model_torch.json
     build/sar bench model --baseline model_torch.json
 
 The model is ours layer for layer: torchvision's ResNet without avgpool and fc (random init,
@@ -29,7 +29,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 import torchvision
 
-from bench_sar_torch import median_ms, sar_loss
+from bench_sar_torch import sar_loss
+from bench_util import median_ms, set_math
 
 
 def quality_focal_loss(z, y, weight, threshold=0.7):
@@ -88,7 +89,9 @@ def main():
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--keypoints", type=int, default=17)
     ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--tf32", action="store_true", help="TF32 tensor cores on the GPU (sar bench model --tf32)")
     args = ap.parse_args()
+    math = set_math(args.device, args.tf32)
     torch.set_num_threads(os.cpu_count())
     torch.manual_seed(0)
     h, w = (int(v) for v in args.input.split("x"))
@@ -125,7 +128,8 @@ def main():
         peak = proc_status_bytes("VmHWM")
     print(f"train step {ms:10.1f} ms, {n * 1000.0 / ms:.2f} img/s, peak {peak / 2**20:.0f} MiB "
           f"(growth {(peak - before) / 2**20:.0f} MiB, {measure})", file=sys.stderr)
-    json.dump({"label": f"torch{torch.__version__.split('+')[0]}", "device": dev, "threads": torch.get_num_threads(),
+    json.dump({"label": f"torch{torch.__version__.split('+')[0]}", "device": dev, "math": math,
+               "threads": torch.get_num_threads(),
                "setup": f"{args.model} sar {h}x{w} J{j} batch {n} on {dev}",
                "results": [{"name": "train step", "ms": ms}],
                "memory": {"peak_bytes": peak, "growth_bytes": peak - before, "measure": measure}},

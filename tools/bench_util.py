@@ -1,6 +1,7 @@
 """What the PyTorch baselines of `make bench` share: timing a piece of work exactly as
 train/bench_util.cpp does on the C++ side (one warm-up run, then the median of `reps` runs,
-the device synchronized after each), and writing the baseline JSON that `sar bench` reads."""
+the device synchronized after each), choosing the math the convolutions run in, and writing
+the baseline JSON that `sar bench` reads."""
 import json
 import statistics
 import sys
@@ -22,6 +23,16 @@ def median_ms(work, device, reps):
         run()
         times.append((time.perf_counter() - t0) * 1000.0)
     return statistics.median(times)
+
+
+def set_math(device, tf32):
+    """float32 products in convolutions and matrix products (sar's default), or TF32 tensor cores
+    on the GPU (sar --tf32). PyTorch's own default mixes them (TF32 convolutions, float32 matrix
+    products), so both switches are set either way. Returns the "math" name the baseline JSON
+    carries, as train/bench_util.cpp's bench_math names it."""
+    torch.backends.cudnn.allow_tf32 = tf32
+    torch.backends.cuda.matmul.allow_tf32 = tf32
+    return "tf32" if tf32 and device == "cuda" else "float32"
 
 
 def write_baseline(results, device, **extra):

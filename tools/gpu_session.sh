@@ -5,37 +5,47 @@
 #   2. the benchmarks against PyTorch on the GPU (make bench BENCH_DEVICE=cuda: batch 64)
 #   3. the demo trained on the GPU (make demo)
 #   4. make gpu-check again, now with compute-sanitizer memcheck and racecheck
+#   5. the benchmarks again with TF32 tensor cores on both sides (BENCH_TF32=1)
 # It runs the binaries that `make gpu-bundle` built here (the GPU machine has no Debian -dev
-# packages to build with), carried as build-gpu/bundle.tar.xz. Logs go to $OUT (the device
-# tool's folder that comes back), else build-gpu/out; the last lines of each are printed.
+# packages to build with), carried as build-gpu/bundle.tar.gz. Every log, bench table and demo
+# output goes to build-gpu/session/, packed at the end into one file, $OUT/gpu_session.tar.gz:
+# the device tool brings back at most 8 files from $OUT. The bench tables are also printed.
 #
 #   here:  make gpu-bundle
-#   there: tools/gpu_session.sh      (device tool: carry ["build-gpu/bundle.tar.xz"], timeout_s 600)
+#   there: tools/gpu_session.sh      (device tool: carry ["build-gpu/bundle.tar.gz"], timeout_s 600)
 set -uo pipefail
 cd "$(dirname "$0")/.."
-OUT=${OUT:-build-gpu/out}
 BUNDLE=build-gpu/bundle
-mkdir -p "$OUT"
-tar -C build-gpu -xJf build-gpu/bundle.tar.xz || { echo "gpu_session: no build-gpu/bundle.tar.xz (make gpu-bundle, then carry it)"; exit 1; }
-nvidia-smi -L 2>&1 | tee "$OUT/device.txt"
+LOGS=build-gpu/session
+rm -rf "$LOGS" && mkdir -p "$LOGS"
+tar -C build-gpu -xzf build-gpu/bundle.tar.gz || { echo "gpu_session: no build-gpu/bundle.tar.gz (make gpu-bundle, then carry it)"; exit 1; }
+MAKE_BIN=$(command -v make || echo "$BUNDLE/make")  # the bundle's copy where the image has none
+{ nvidia-smi -L; echo "make: $MAKE_BIN"; } 2>&1 | tee "$LOGS/device.txt"
 
 failed=0
-step() {  # step NAME SECONDS COMMAND...: runs COMMAND with its output in $OUT/NAME.log
+step() {  # step NAME SECONDS MAKE-ARGUMENTS...: runs make with its output in $LOGS/NAME.log
   local name=$1 limit=$2 start rc
   shift 2
   start=$(date +%s)
-  timeout "$limit" "$@" > "$OUT/$name.log" 2>&1
+  timeout "$limit" "$MAKE_BIN" "$@" > "$LOGS/$name.log" 2>&1
   rc=$?
   echo "== $name: exit $rc after $(($(date +%s) - start)) s$([ $rc = 124 ] && echo " (stopped at its ${limit} s limit)")"
-  tail -n 6 "$OUT/$name.log"
+  tail -n 6 "$LOGS/$name.log"
   [ $rc = 0 ] || failed=1
 }
 
-step parity 150 make gpu-check NOBUILD=1 BUILD=$BUNDLE SANITIZER=
-step bench 200 make bench NOBUILD=1 BUILD=$BUNDLE BENCH_DEVICE=cuda BENCH_PYTHON=python3
-cp -r $BUNDLE/bench "$OUT/" 2>/dev/null
-step demo 90 make demo NOBUILD=1 BUILD=$BUNDLE DEMO_OUT=build-gpu/demo
-mkdir -p "$OUT/demo" && cp build-gpu/demo/*.md build-gpu/demo/*.png build-gpu/demo/*.csv "$OUT/demo/" 2>/dev/null
-step sanitizers 120 make gpu-check NOBUILD=1 BUILD=$BUNDLE
-cp $BUNDLE/gpu-check.log "$OUT/" 2>/dev/null
+step parity 150 gpu-check NOBUILD=1 BUILD=$BUNDLE SANITIZER=
+step bench 150 bench NOBUILD=1 BUILD=$BUNDLE BENCH_DEVICE=cuda BENCH_PYTHON=python3
+step demo 75 demo NOBUILD=1 BUILD=$BUNDLE DEMO_OUT=$LOGS/demo
+step sanitizers 100 gpu-check NOBUILD=1 BUILD=$BUNDLE
+step bench-tf32 95 bench NOBUILD=1 BUILD=$BUNDLE BENCH_DEVICE=cuda BENCH_PYTHON=python3 BENCH_TF32=1
+
+cp -r $BUNDLE/bench $BUNDLE/bench-tf32 $BUNDLE/gpu-check.log "$LOGS/" 2>/dev/null
+rm -rf "$LOGS/demo/checkpoints"
+for table in bench/sar bench/model bench/layers bench-tf32/model bench-tf32/layers; do
+  [ -f "$LOGS/$table.txt" ] && { echo "== $table"; tail -n 25 "$LOGS/$table.txt"; }
+done
+if [ -n "${OUT:-}" ]; then
+  tar -C build-gpu -czf "$OUT/gpu_session.tar.gz" session && echo "== everything: \$OUT/gpu_session.tar.gz"
+fi
 exit $failed

@@ -60,10 +60,13 @@ const std::vector<ConvShape> kResNet50Shapes = {
 };
 
 const char* kUsage =
-    "usage: sar bench layers [--device auto|cpu|cuda] [--batch N] [--reps N] [--baseline FILE.json] [--print-shapes]\n"
+    "usage: sar bench layers [--device auto|cpu|cuda] [--tf32] [--batch N] [--reps N] [--baseline FILE.json]\n"
+    "                        [--print-shapes]\n"
     "  Forward + backward (input and weight gradients) of each distinct conv/deconv shape of\n"
     "  SimpleBaseline-ResNet-50 at 256x192; median of --reps runs after one warm-up.\n"
-    "  --baseline: PyTorch times from tools/bench_layers_torch.py; adds a ratio column (ours / PyTorch).\n"
+    "  --tf32: TF32 tensor-core math (CUDA only; sar train --tf32)\n"
+    "  --baseline: PyTorch times from tools/bench_layers_torch.py (and --tf32 for --tf32); adds a\n"
+    "  ratio column (ours / PyTorch).\n"
     "  --print-shapes: writes the shapes as JSON (what tools/bench_layers_torch.py reads) and exits.\n";
 
 void print_shapes(int batch) {
@@ -97,11 +100,12 @@ double time_shape(const ConvShape& s, int batch, Device device, int reps, Genera
 int bench_layers_main(int argc, char** argv) {
   std::string device_spec = "auto", baseline_path;
   int batch = 8, reps = 3;
-  bool shapes_only = false;
+  bool shapes_only = false, tf32 = false;
   for (int i = 0; i < argc; ++i) {
     std::string a = argv[i];
     bool has_value = i + 1 < argc;
     if (a == "--device" && has_value) device_spec = argv[++i];
+    else if (a == "--tf32") tf32 = true;
     else if (a == "--batch" && has_value) batch = std::atoi(argv[++i]);
     else if (a == "--reps" && has_value) reps = std::atoi(argv[++i]);
     else if (a == "--baseline" && has_value) baseline_path = argv[++i];
@@ -116,9 +120,11 @@ int bench_layers_main(int argc, char** argv) {
   }
   std::string choice, label;
   Device device = resolve_device(device_spec, &choice);
+  const char* math = bench_math(tf32, device);
+  set_tf32_math(tf32);
   std::map<std::string, double> baseline;
-  if (!baseline_path.empty()) baseline = read_baseline(baseline_path, &label);
-  std::printf("%s\nconv forward+backward, batch %d, median of %d, ms\n", choice.c_str(), batch, reps);
+  if (!baseline_path.empty()) baseline = read_baseline(baseline_path, &label, math);
+  std::printf("%s\nconv forward+backward, batch %d, %s math, median of %d, ms\n", choice.c_str(), batch, math, reps);
   std::printf("%-26s %5s %10s %10s %7s\n", "shape", "count", "sar", label.empty() ? "-" : label.c_str(), "ratio");
   Generator gen(0);
   double total = 0, total_base = 0;

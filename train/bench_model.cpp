@@ -24,14 +24,16 @@ namespace {
 
 const char* kUsage =
     "usage: sar bench model [--model resnet50] [--head sar] [--input 256x192] [--batch 8] [--keypoints 17]\n"
-    "                       [--device auto|cpu|cuda] [--reps 3] [--baseline FILE.json]\n"
+    "                       [--device auto|cpu|cuda] [--tf32] [--reps 3] [--baseline FILE.json]\n"
     "  One training step of a pose model: forward + loss + backward + Adam update, BN in training\n"
     "  mode; median of --reps steps after one warm-up. Prints ms per step, images per second\n"
     "  and peak memory during the steps, as the peak and as its growth over the memory in use\n"
     "  before them (model, inputs, runtime):\n"
     "    cpu   the resident set's high-water mark (VmHWM, reset before the steps)\n"
     "    cuda  the caching allocator's peak bytes in use\n"
-    "  --baseline: tools/bench_model_torch.py's figures for the same model; adds the ratios.\n";
+    "  --tf32: TF32 tensor-core math in the convolutions and matmuls (CUDA only; sar train --tf32)\n"
+    "  --baseline: tools/bench_model_torch.py's figures for the same model (and --tf32 for\n"
+    "  --tf32); adds the ratios.\n";
 
 struct Memory {
   double peak = 0;    // bytes
@@ -63,9 +65,9 @@ struct Measured {
 // tools/bench_model_torch.py's figures: read_baseline validates the file and gives the time;
 // the memory is read from the same file after checking that it measured the same step
 // ("setup" names the model, input, keypoints, batch and device).
-Measured read_model_baseline(const std::string& path, const std::string& setup) {
+Measured read_model_baseline(const std::string& path, const std::string& setup, const char* math) {
   Measured base;
-  std::map<std::string, double> ms = read_baseline(path, &base.label);
+  std::map<std::string, double> ms = read_baseline(path, &base.label, math);
   SAR_CHECK(ms.count("train step"), path, ": no \"train step\" result");
   base.ms = ms.at("train step");
   std::ifstream in(path);
@@ -126,10 +128,12 @@ int bench_model_main(int argc, char** argv) {
   std::string device_spec = "auto", baseline_path;
   ModelConfig config;
   int batch = 8, reps = 3;
+  bool tf32 = false;
   for (int i = 0; i < argc; ++i) {
     std::string a = argv[i];
     bool has_value = i + 1 < argc;
     if (a == "--device" && has_value) device_spec = argv[++i];
+    else if (a == "--tf32") tf32 = true;
     else if (a == "--model" && has_value) config.backbone = argv[++i];
     else if (a == "--head" && has_value) config.head = argv[++i];
     else if (a == "--input" && has_value)
@@ -146,16 +150,20 @@ int bench_model_main(int argc, char** argv) {
   if (config.backbone.rfind("hrnet", 0) == 0) config.deconv_layers = 0;
   std::string choice;
   Device device = resolve_device(device_spec, &choice);
+  const char* math = bench_math(tf32, device);
+  set_tf32_math(tf32);
   const int H = config.head_config.input_h, W = config.head_config.input_w, J = config.head_config.num_keypoints;
   Measured base;
   if (!baseline_path.empty())
     base = read_model_baseline(baseline_path, cat(config.backbone, " ", config.head, " ", H, "x", W, " J", J, " batch ",
-                                                  batch, " on ", device_name(device)));
+                                                  batch, " on ", device_name(device)),
+                               math);
 
   Measured ours = measure_steps(config, batch, reps, device);
   std::printf("%s\ntraining step (forward + loss + backward + Adam): %s + %d deconvs + %s head, %dx%d, "
-              "%d keypoints, batch %d, median of %d\n",
-              choice.c_str(), config.backbone.c_str(), config.deconv_layers, config.head.c_str(), H, W, J, batch, reps);
+              "%d keypoints, batch %d, %s math, median of %d\n",
+              choice.c_str(), config.backbone.c_str(), config.deconv_layers, config.head.c_str(), H, W, J, batch, math,
+              reps);
   std::printf("peak memory: %s\n", device == Device::CPU ? "resident set (VmHWM reset before the steps)"
                                                          : "the allocator's peak bytes in use");
   std::printf("%-16s %10s %8s %10s %12s\n", "", "ms/step", "img/s", "peak MiB", "growth MiB");

@@ -25,7 +25,7 @@ double median_ms(const std::function<void()>& work, Device device, int reps) {
   return ms[ms.size() / 2];
 }
 
-std::map<std::string, double> read_baseline(const std::string& path, std::string* label) {
+std::map<std::string, double> read_baseline(const std::string& path, std::string* label, const char* math) {
   std::ifstream in(path);
   SAR_CHECK(in, path, ": cannot open the baseline; run the tools/ script first (make bench does)");
   nlohmann::json j;
@@ -36,9 +36,15 @@ std::map<std::string, double> read_baseline(const std::string& path, std::string
   }
   SAR_CHECK(j.contains("results") && j["results"].is_array(), path, ": missing the \"results\" array");
   *label = j.value("label", std::string("baseline"));
+  if (math)
+    SAR_CHECK(j.value("math", std::string("float32")) == math, path, ": the baseline multiplied in ",
+              j.value("math", std::string("float32")), ", this run in ", math, "; rerun its tools/ script",
+              std::string(math) == "tf32" ? " with --tf32" : " without --tf32");
   std::map<std::string, double> ms;
   for (const auto& r : j["results"]) ms[r.at("name").get<std::string>()] = r.at("ms").get<double>();
   return ms;
 }
+
+const char* bench_math(bool tf32, Device device) { return tf32 && device == Device::CUDA ? "tf32" : "float32"; }
 
 }  // namespace sar

@@ -16,8 +16,8 @@ namespace {
 
 const char* kTrainUsage =
     "usage: sar train --config FILE.json --out RUN_DIR [--set key=value ...] [--device auto|cpu|cuda]\n"
-    "                 [--seed N] [--deterministic]\n"
-    "       sar train --resume RUN_DIR [--set key=value ...] [--device ...] [--deterministic]\n"
+    "                 [--seed N] [--deterministic] [--tf32]\n"
+    "       sar train --resume RUN_DIR [--set key=value ...] [--device ...] [--deterministic] [--tf32]\n"
     "\n"
     "  Trains the config's model on its data set and writes RUN_DIR: config.json (every key),\n"
     "  train_log.csv, eval_log.csv, curves.png, predictions.png, confidence_maps.png,\n"
@@ -31,6 +31,9 @@ const char* kTrainUsage =
     "                    bit-identical to a run that was never stopped\n"
     "  --deterministic   deterministic cuDNN algorithms only, and a resume with another CPU thread\n"
     "                    count is refused (float sums depend on it)\n"
+    "  --tf32            on a GPU (Ampere or later): convolutions and matrix products round their\n"
+    "                    inputs to TF32 (~1e-3 relative error per product) and run on tensor cores,\n"
+    "                    as PyTorch's convolutions do by default; without it, float32 throughout\n"
     "  --stop-at-step N  stops right after step N's checkpoint, as a killed run would (tests resume)\n"
     "  Progress: a redrawn line on a terminal, a log line every train.log_every steps otherwise.\n";
 
@@ -49,6 +52,7 @@ int train_main(int argc, char** argv) {
   args.value("--device", &options.device);
   args.value("--seed", &seed);
   args.flag("--deterministic", &options.deterministic);
+  args.flag("--tf32", &options.tf32);
   args.value("--stop-at-step", &stop_at_step);
   if (!args.parse(argc, argv)) return 0;
   options.stop_at_step = stop_at_step;

@@ -66,6 +66,9 @@ class Run {
   void check_disk_space() const;
   void write_report(const TrainSummary& summary) const;
   std::string path(const std::string& name) const { return options_.out_dir + "/" + name; }
+  std::string device_label() const {  // "cpu", "cuda", "cuda (TF32 math)"
+    return cat(device_name(device_), device_ == Device::CUDA && options_.tf32 ? " (TF32 math)" : "");
+  }
 
   RunConfig config_;
   TrainOptions options_;
@@ -96,6 +99,7 @@ Run::Run(const RunConfig& config, const TrainOptions& options)
                                " by an interrupted write (the files they were replacing are intact)"));
   device_ = resolve_device(options_.device);
   set_deterministic_algorithms(options_.deterministic);
+  set_tf32_math(options_.tf32);
   state_.threads = cpu_threads();
 
   train_source_ = open_split(config_, Split::Train);
@@ -226,7 +230,7 @@ TrainSummary Run::train() {
   const TrainConfig& t = config_.train;
   const int64_t batches = int64_t(loader_->batches_per_epoch());
   progress_line_.message(cat("training ", config_.model.backbone, " + ", config_.model.head, " head on ",
-                             device_name(device_), " (", train_source_->size(), " samples, ", batches, " batches of ",
+                             device_label(), " (", train_source_->size(), " samples, ", batches, " batches of ",
                              t.batch_size, " per epoch, ", t.epochs, " epochs) -> ", options_.out_dir));
   bool done = false;
   for (int epoch = state_.epoch; epoch < t.epochs && !done; ++epoch) {
@@ -282,7 +286,7 @@ void Run::write_report(const TrainSummary& s) const {
               " head, input ", config_.model.head_config.input_h, "x", config_.model.head_config.input_w, "\n");
   text += cat("- data: ", config_.data.dataset, ", ", train_source_->size(), " training samples, ",
               evaluator_->source().size(), " validation\n");
-  text += cat("- ", s.steps, " steps on ", device_name(device_), " (", state_.threads, " CPU threads) in ",
+  text += cat("- ", s.steps, " steps on ", device_label(), " (", state_.threads, " CPU threads) in ",
               format_duration(s.seconds),
               options_.resume ? cat(" (the last sitting: resumed at step ", resumed_at_, ")") : std::string(), "\n");
   if (loader_->unreadable() > 0)

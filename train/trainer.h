@@ -32,6 +32,7 @@ struct TrainOptions {
   bool resume = false;           // continue the run in out_dir
   std::string device = "auto";   // auto | cpu | cuda
   bool deterministic = false;    // cuDNN: deterministic algorithms only; resume: same thread count required
+  bool tf32 = false;             // CUDA: TF32 tensor-core math in convs and matmuls (core/device.h)
   int64_t stop_at_step = 0;      // > 0: stop right after step N's checkpoint, as a killed run would (tests)
   bool progress_tty = false;     // redraw one progress line (stderr is a terminal)
   bool quiet = false;            // no progress, no evaluation tables (tests)
