@@ -168,9 +168,12 @@ gpu-bundle:
 	tar -C build-gpu -czf build-gpu/bundle.tar.gz bundle/sar bundle/sar_tests bundle/make
 	@du -sh build-gpu/bundle.tar.gz
 
-# cuDNN/cuBLAS from pip (nvidia-* wheels), where a GPU machine has them only there.
+# cuDNN/cuBLAS from pip (nvidia-* wheels), where a GPU machine has them only there: every
+# program a recipe starts finds them (the binaries load libcudnn even for --print-shapes).
 PIP_NVIDIA_LIBS := $(shell python3 -c "import nvidia, glob, os; print(':'.join(sorted({os.path.dirname(p) for p in glob.glob(os.path.join(list(nvidia.__path__)[0], '**', 'lib*.so*'), recursive=True)})))" 2>/dev/null)
-GPU_ENV := $(if $(PIP_NVIDIA_LIBS),LD_LIBRARY_PATH=$(PIP_NVIDIA_LIBS):$$LD_LIBRARY_PATH)
+ifneq ($(PIP_NVIDIA_LIBS),)
+export LD_LIBRARY_PATH := $(PIP_NVIDIA_LIBS)$(if $(LD_LIBRARY_PATH),:$(LD_LIBRARY_PATH))
+endif
 
 SANITIZER := $(or $(shell command -v compute-sanitizer 2>/dev/null),$(wildcard $(CUDA_HOME)/bin/compute-sanitizer))
 # racecheck (shared-memory hazards) on the tests of the kernels that use shared memory
@@ -183,12 +186,12 @@ RACECHECK_TESTS := optimizer: fused*,sum/mean/max: CUDA*,sar_decode_topm: CUDA*,
 # NOBUILD=1 runs a build/ carried over from another machine as it is.
 gpu-check: $(if $(NOBUILD),,$(TEST_BIN) $(SAR_BIN))
 	@test "$(CUDA)" = 1 || { echo "gpu-check: needs a CUDA build, but nvcc was not found"; exit 1; }
-	$(GPU_ENV) $(SAR_BIN) info | tee $(BUILD)/gpu-check.log
-	$(GPU_ENV) SAR_REQUIRE_CUDA=1 $(TEST_BIN) --test-suite=cuda 2>&1 | tee -a $(BUILD)/gpu-check.log; test $${PIPESTATUS[0]} = 0
+	$(SAR_BIN) info | tee $(BUILD)/gpu-check.log
+	SAR_REQUIRE_CUDA=1 $(TEST_BIN) --test-suite=cuda 2>&1 | tee -a $(BUILD)/gpu-check.log; test $${PIPESTATUS[0]} = 0
 	@if [ -n "$(SANITIZER)" ]; then \
-	  $(GPU_ENV) SAR_REQUIRE_CUDA=1 $(SANITIZER) --tool memcheck --error-exitcode 1 $(TEST_BIN) --test-suite=cuda 2>&1 \
+	  SAR_REQUIRE_CUDA=1 $(SANITIZER) --tool memcheck --error-exitcode 1 $(TEST_BIN) --test-suite=cuda 2>&1 \
 	    | tee -a $(BUILD)/gpu-check.log | tail -3; test $${PIPESTATUS[0]} = 0; \
-	  $(GPU_ENV) SAR_REQUIRE_CUDA=1 $(SANITIZER) --tool racecheck --error-exitcode 1 $(TEST_BIN) --test-suite=cuda \
+	  SAR_REQUIRE_CUDA=1 $(SANITIZER) --tool racecheck --error-exitcode 1 $(TEST_BIN) --test-suite=cuda \
 	    --test-case="$(RACECHECK_TESTS)" 2>&1 | tee -a $(BUILD)/gpu-check.log | tail -3; test $${PIPESTATUS[0]} = 0; \
 	else echo "gpu-check: compute-sanitizer not found, memcheck and racecheck skipped" | tee -a $(BUILD)/gpu-check.log; fi
 
@@ -211,14 +214,14 @@ bench: $(if $(NOBUILD),,$(SAR_BIN))
 	$(SAR_BIN) bench layers --print-shapes > $(BENCH_DIR)/layer_shapes.json
 	$(BENCH_PYTHON) tools/bench_layers_torch.py $(BENCH_DIR)/layer_shapes.json --device $(BENCH_DEVICE) $(BENCH_MATH) \
 	  > $(BENCH_DIR)/layers_torch.json 2> $(BENCH_DIR)/layers_torch.log
-	$(GPU_ENV) $(SAR_BIN) bench layers --device $(BENCH_DEVICE) $(BENCH_MATH) --baseline $(BENCH_DIR)/layers_torch.json \
+	$(SAR_BIN) bench layers --device $(BENCH_DEVICE) $(BENCH_MATH) --baseline $(BENCH_DIR)/layers_torch.json \
 	  | tee $(BENCH_DIR)/layers.txt
 	$(BENCH_PYTHON) tools/bench_sar_torch.py --device $(BENCH_DEVICE) > $(BENCH_DIR)/sar_torch.json
-	$(GPU_ENV) $(SAR_BIN) bench sar --device $(BENCH_DEVICE) --baseline $(BENCH_DIR)/sar_torch.json \
+	$(SAR_BIN) bench sar --device $(BENCH_DEVICE) --baseline $(BENCH_DIR)/sar_torch.json \
 	  | tee $(BENCH_DIR)/sar.txt
 	$(BENCH_PYTHON) tools/bench_model_torch.py --device $(BENCH_DEVICE) $(BENCH_MATH) --batch $(BENCH_BATCH) --reps $(BENCH_REPS) \
 	  > $(BENCH_DIR)/model_torch.json
-	$(GPU_ENV) $(SAR_BIN) bench model --device $(BENCH_DEVICE) $(BENCH_MATH) --batch $(BENCH_BATCH) --reps $(BENCH_REPS) \
+	$(SAR_BIN) bench model --device $(BENCH_DEVICE) $(BENCH_MATH) --batch $(BENCH_BATCH) --reps $(BENCH_REPS) \
 	  --baseline $(BENCH_DIR)/model_torch.json \
 	  | tee $(BENCH_DIR)/model.txt
 	@if [ -f $(LSPET)/annotations/lspet_train.json ]; then set -eo pipefail; \
@@ -234,7 +237,7 @@ bench: $(if $(NOBUILD),,$(SAR_BIN))
 DEMO_OUT ?= runs/demo
 demo: $(if $(NOBUILD),,$(SAR_BIN))
 	rm -rf $(DEMO_OUT)
-	$(GPU_ENV) $(SAR_BIN) train --config configs/synthetic_demo.json --out $(DEMO_OUT) --device auto
+	$(SAR_BIN) train --config configs/synthetic_demo.json --out $(DEMO_OUT) --device auto
 	@echo
 	@echo "make demo: done. In $(DEMO_OUT)/: report.md (numbers), curves.png (loss and AP),"
 	@echo "  predictions.png (val crops with the predicted skeletons), confidence_maps.png (c_t per keypoint),"
