@@ -93,8 +93,9 @@ cudnnTensorDescriptor_t tensor_desc(int64_t n, int64_t c, int64_t h, int64_t w) 
 template <typename Perf>
 auto best_algo(const Perf* perf, int count, const char* direction) {
   for (int i = 0; i < count; ++i) {
-    const bool tensor_cores =
-        perf[i].mathType == CUDNN_TENSOR_OP_MATH || perf[i].mathType == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION;
+    // ALLOW_CONVERSION may round float32 data to half precision: never, TF32 or not
+    if (perf[i].mathType == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION) continue;
+    const bool tensor_cores = perf[i].mathType == CUDNN_TENSOR_OP_MATH;
     const bool allowed = (tf32_math() || !tensor_cores) &&
                          (!deterministic_algorithms() || perf[i].determinism == CUDNN_DETERMINISTIC);
     if (perf[i].status == CUDNN_STATUS_SUCCESS && allowed && perf[i].memory <= kMaxWorkspaceBytes)

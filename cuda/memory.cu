@@ -59,8 +59,15 @@ void axis_copy_cuda(void* dst, int64_t dst_len, int64_t dst_start, const void* s
   // A strided 2-D copy: `outer` rows of len*inner_bytes, with each side's own pitch.
   char* d = static_cast<char*>(dst) + dst_start * inner_bytes;
   const char* s = static_cast<const char*>(src) + src_start * inner_bytes;
+  const auto stream = static_cast<cudaStream_t>(cuda::stream());
+  // One row (a slice or concat along dim 0): a plain copy. cudaMemcpy2D refuses pitches above
+  // the device's memPitch (2 GiB), and this row's pitch is the whole tensor.
+  if (outer == 1) {
+    CUDA_CHECK(cudaMemcpyAsync(d, s, size_t(len * inner_bytes), cudaMemcpyDeviceToDevice, stream));
+    return;
+  }
   CUDA_CHECK(cudaMemcpy2DAsync(d, dst_len * inner_bytes, s, src_len * inner_bytes, len * inner_bytes, outer,
-                               cudaMemcpyDeviceToDevice, static_cast<cudaStream_t>(cuda::stream())));
+                               cudaMemcpyDeviceToDevice, stream));
 }
 
 }  // namespace sar

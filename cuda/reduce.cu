@@ -40,7 +40,9 @@ __global__ void sum_strided_kernel(float* out, const float* x, int64_t outer, in
   }
 }
 
-// Same loops as sum; ties keep the lower index (strict >), matching max_axis_cpu.
+// Same loops as sum; ties keep the lower index (strict >), matching max_axis_cpu. Its scan
+// also passes over every NaN but a first one (x[0] = NaN stays: nothing compares greater), so
+// the threads skip NaNs past r = 0; a NaN kept by thread 0 is never replaced in the tree.
 __global__ void max_rows_kernel(float* out, int64_t* argmax, const float* x, int64_t R) {
   __shared__ float best_value[cuda::kThreads];
   __shared__ int64_t best_index[cuda::kThreads];
@@ -48,7 +50,7 @@ __global__ void max_rows_kernel(float* out, int64_t* argmax, const float* x, int
   float value = -INFINITY;
   int64_t index = R;  // "none yet": larger than any real index
   for (int64_t r = threadIdx.x; r < R; r += blockDim.x)
-    if (index == R || row[r] > value) { value = row[r]; index = r; }
+    if ((index == R && !(r > 0 && isnan(row[r]))) || row[r] > value) { value = row[r]; index = r; }
   best_value[threadIdx.x] = value;
   best_index[threadIdx.x] = index;
   __syncthreads();

@@ -1,4 +1,8 @@
 // Reductions: shapes, known values, ties, gradcheck, sum_to, CUDA parity, errors.
+#include <cmath>
+#include <utility>
+#include <vector>
+
 #include "core/ops/reduce.h"
 #include "core/gradcheck.h"
 #include "tests/parity.h"
@@ -55,6 +59,33 @@ TEST_CASE("sum_to: undoes broadcasting (float64, cpu)") {
   CHECK_THROWS_WITH_AS(sum_to(g, {5}), doctest::Contains("sum_to"), Error);
 }
 
+// Rows of 777 (more than a CUDA block's threads) with NaNs, and the same values as columns, so
+// that max over axis 1 of the first and axis 0 of the second take the two CUDA kernel paths.
+// Row 0: a NaN at index 2, the maximum 5 at 258; row 1: a NaN first, 7 at 300.
+static std::pair<Tensor, Tensor> rows_and_columns_with_nans() {
+  const int64_t R = 777;
+  std::vector<double> rows(2 * R, 0.0), columns(2 * R, 0.0);
+  rows[2] = rows[R] = NAN;
+  rows[258] = 5;
+  rows[R + 300] = 7;
+  for (int64_t r = 0; r < R; ++r)
+    for (int64_t k = 0; k < 2; ++k) columns[r * 2 + k] = rows[k * R + r];
+  return {Tensor::from_vector(rows, {2, R}), Tensor::from_vector(columns, {R, 2})};
+}
+
+// max's NaN rule, max_axis_cpu's strict >: a NaN is passed over, unless it is the first
+// element, which then stays the answer (nothing compares greater than it).
+static void check_max_with_nans(const Tensor& rows, const Tensor& columns) {
+  for (int axis : {1, 0}) {
+    CAPTURE(axis);
+    const Tensor& x = axis == 1 ? rows : columns;
+    const std::vector<double> m = max(x, axis).to_vector();
+    CHECK(m[0] == 5);
+    CHECK(std::isnan(m[1]));
+    CHECK(argmax(x, axis).to_vector() == std::vector<double>{258, 0});
+  }
+}
+
 CUDA_TEST_CASE("sum/mean/max: CUDA matches CPU on both kernel paths (float32, cuda)") {
   using V = const std::vector<Tensor>&;
   test::ParityOptions loose;
@@ -73,6 +104,14 @@ CUDA_TEST_CASE("sum/mean/max: CUDA matches CPU on both kernel paths (float32, cu
   CHECK(argmax(ties.to(Device::CUDA), 1).to_vector() == argmax(ties, 1).to_vector());
   Tensor many = Tensor::ones({2, 777});
   CHECK(argmax(many.to(Device::CUDA), 1).to_vector() == std::vector<double>{0, 0});
+  // NaNs: the CPU's rule on both kernel paths
+  auto [rows, columns] = rows_and_columns_with_nans();
+  check_max_with_nans(rows.to(Device::CUDA), columns.to(Device::CUDA));
+}
+
+TEST_CASE("max: a NaN is passed over unless it comes first (float32, cpu)") {
+  auto [rows, columns] = rows_and_columns_with_nans();
+  check_max_with_nans(rows, columns);
 }
 
 TEST_CASE("reductions: bad axes and empty maxima are refused (float32, cpu)") {

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Everything a lent GPU machine is for, in one device call, most important first, each step
 # under its own time limit so that one slow step cannot eat the others' time:
-#   1. the CUDA parity tests (make gpu-check without compute-sanitizer)
+#   1. the CUDA parity tests (make gpu-parity)
 #   2. the benchmarks against PyTorch on the GPU (make bench BENCH_DEVICE=cuda: batch 64)
 #   3. the demo trained on the GPU (make demo)
-#   4. make gpu-check again, now with compute-sanitizer memcheck and racecheck
+#   4. compute-sanitizer racecheck and memcheck on the CUDA tests (make gpu-sanitize)
 #   5. the benchmarks again with TF32 tensor cores on both sides (BENCH_TF32=1)
+# The limits add up to 7.5 minutes, so that a 15-minute device budget, less the machine's
+# start, leaves time to rerun one step.
 # It runs the binaries that `make gpu-bundle` built here (the GPU machine has no Debian -dev
 # packages to build with), carried as build-gpu/bundle.tar.gz. Every log, bench table and demo
 # output goes to build-gpu/session/, packed at the end into one file, $OUT/gpu_session.tar.gz:
@@ -34,11 +36,11 @@ step() {  # step NAME SECONDS MAKE-ARGUMENTS...: runs make with its output in $L
   [ $rc = 0 ] || failed=1
 }
 
-step parity 150 gpu-check NOBUILD=1 BUILD=$BUNDLE SANITIZER=
-step bench 150 bench NOBUILD=1 BUILD=$BUNDLE BENCH_DEVICE=cuda BENCH_PYTHON=python3
-step demo 75 demo NOBUILD=1 BUILD=$BUNDLE DEMO_OUT=$LOGS/demo
-step sanitizers 100 gpu-check NOBUILD=1 BUILD=$BUNDLE
-step bench-tf32 95 bench NOBUILD=1 BUILD=$BUNDLE BENCH_DEVICE=cuda BENCH_PYTHON=python3 BENCH_TF32=1
+step parity 120 gpu-parity NOBUILD=1 BUILD=$BUNDLE
+step bench 100 bench NOBUILD=1 BUILD=$BUNDLE BENCH_DEVICE=cuda BENCH_PYTHON=python3
+step demo 60 demo NOBUILD=1 BUILD=$BUNDLE DEMO_OUT=$LOGS/demo
+step sanitizers 110 gpu-sanitize NOBUILD=1 BUILD=$BUNDLE
+step bench-tf32 60 bench NOBUILD=1 BUILD=$BUNDLE BENCH_DEVICE=cuda BENCH_PYTHON=python3 BENCH_TF32=1
 
 cp -r $BUNDLE/bench $BUNDLE/bench-tf32 $BUNDLE/gpu-check.log "$LOGS/" 2>/dev/null
 rm -rf "$LOGS/demo/checkpoints"
