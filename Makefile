@@ -172,7 +172,7 @@ gpu-bundle:
 
 # cuDNN/cuBLAS from pip (nvidia-* wheels), where a GPU machine has them only there: every
 # program a recipe starts finds them (the binaries load libcudnn even for --print-shapes).
-PIP_NVIDIA_LIBS := $(shell python3 -c "import nvidia, glob, os; print(':'.join(sorted({os.path.dirname(p) for p in glob.glob(os.path.join(list(nvidia.__path__)[0], '**', 'lib*.so*'), recursive=True)})))" 2>/dev/null)
+PIP_NVIDIA_LIBS := $(shell python3 -c "import nvidia, glob, os; print(':'.join(sorted({os.path.dirname(p) for d in nvidia.__path__ for p in glob.glob(os.path.join(d, '**', 'lib*.so*'), recursive=True)})))" 2>/dev/null)
 ifneq ($(PIP_NVIDIA_LIBS),)
 export LD_LIBRARY_PATH := $(PIP_NVIDIA_LIBS)$(if $(LD_LIBRARY_PATH),:$(LD_LIBRARY_PATH))
 endif
