@@ -127,8 +127,11 @@ TEST_CASE("batch_norm2d: gradcheck in eval mode (float64, cpu)") {
 
 CUDA_TEST_CASE("batch_norm2d: CUDA matches CPU in training and eval (float32, cuda)") {
   using V = const std::vector<Tensor>&;
-  // N*H*W = 40 (< one block), 429 and 1073 (several values per thread); C = 3, 7, 5.
-  const Shape shapes[] = {{2, 3, 5, 4}, {3, 7, 11, 13}, {1, 5, 37, 29}};
+  // N*H*W = 40 (< one block), 429 and 1073 (several values per thread); C = 3, 7, 5. The CUDA
+  // sums split each channel's batch rows into P = min(N, 1024 / C) slices (cuda/batch_norm.cu):
+  // P = N = 64 slices of one 3x2 row; P = 3 uneven slices of 8 rows of 3x3 values, several rows
+  // per pass of the block's threads; P = 5 slices of 6 rows longer (17x19) than a block.
+  const Shape shapes[] = {{2, 3, 5, 4}, {3, 7, 11, 13}, {1, 5, 37, 29}, {64, 2, 3, 2}, {8, 300, 3, 3}, {6, 200, 17, 19}};
   uint64_t seed = 20;
   for (const Shape& shape : shapes) {
     const int64_t C = shape[1];
