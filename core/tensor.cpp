@@ -55,7 +55,12 @@ Tensor Tensor::from_vector(const std::vector<double>& values, const Shape& shape
             " values, got ", values.size());
   Tensor host = empty(shape, DType::F64, Device::CPU);
   if (!values.empty()) std::memcpy(host.raw_data(), values.data(), values.size() * sizeof(double));
-  return host.to(dtype).to(device);
+  if (device == Device::CPU) return host.to(dtype);
+  // Through page-locked memory, so the upload is queued on the stream: a copy from ordinary
+  // memory waits for all queued GPU work first (a head's loss makes such constants every step).
+  Tensor staged = empty_pinned(shape, dtype);
+  staged.copy_(host);
+  return staged.to_nonblocking(device);
 }
 
 Tensor Tensor::arange(int64_t n, DType dtype, Device device) {

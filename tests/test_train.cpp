@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/device.h"
 #include "core/error.h"
 #include "core/safetensors.h"
 #include "datasets/image_io.h"
@@ -50,6 +51,15 @@ std::string file_bytes(const std::string& path) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+// Every floating-point tensor of a safetensors file holds finite numbers only.
+void check_all_finite(const std::string& path) {
+  for (const auto& [name, t] : load_safetensors(path)) {
+    if (!is_floating(t.dtype())) continue;
+    const Tensor d = t.to(DType::F64);
+    for (int64_t i = 0; i < d.numel(); ++i) REQUIRE_MESSAGE(std::isfinite(d.data<double>()[i]), name);
+  }
 }
 
 }  // namespace
@@ -103,14 +113,31 @@ TEST_CASE("train: a diverging run stops at the first non-finite step and saves n
   CHECK((message.find("NaN or Inf") != std::string::npos || message.find("the loss is") != std::string::npos));
   CHECK(message.find("stopped before applying it") != std::string::npos);
   // Whatever was saved before holds finite numbers only.
-  std::ifstream last(options.out_dir + "/checkpoints/last.safetensors");
-  if (last) {
-    for (const auto& [name, t] : load_safetensors(options.out_dir + "/checkpoints/last.safetensors")) {
-      if (!is_floating(t.dtype())) continue;
-      const Tensor d = t.to(DType::F64);
-      for (int64_t i = 0; i < d.numel(); ++i) REQUIRE_MESSAGE(std::isfinite(d.data<double>()[i]), name);
-    }
-  }
+  const std::string last = options.out_dir + "/checkpoints/last.safetensors";
+  if (std::ifstream(last)) check_all_finite(last);
+}
+
+CUDA_TEST_CASE("train: a run on CUDA checkpoints, resumes (with TF32) and evaluates (float32, cuda)") {
+  const RunConfig config = tiny_config();
+  TrainOptions first;
+  first.out_dir = temp_dir("cuda_run");
+  first.device = "cuda";
+  first.quiet = true;
+  first.stop_at_step = 5;  // its checkpoint is written from the GPU's tensors
+  CHECK(train_run(config, first).steps == 5);
+  check_all_finite(first.out_dir + "/checkpoints/last.safetensors");
+  TrainOptions rest = first;
+  rest.stop_at_step = 0;
+  rest.resume = true;
+  rest.tf32 = true;
+  const TrainSummary s = train_run(config, rest);
+  set_tf32_math(false);  // the process-wide switch train_run set
+  CHECK(s.steps == 12);
+  CHECK(s.metric == "AP");
+  CHECK((s.final_metric >= 0 && s.final_metric <= 1));
+  check_all_finite(rest.out_dir + "/checkpoints/last.safetensors");
+  check_all_finite(rest.out_dir + "/checkpoints/best.safetensors");
+  CHECK(file_bytes(rest.out_dir + "/report.md").find(" steps on cuda (TF32 math)") != std::string::npos);
 }
 
 TEST_CASE("sar train, eval and infer from the command line") {

@@ -17,9 +17,9 @@ constexpr const char* kFormat = "sar-train-checkpoint-1";
 constexpr const char* kModelPrefix = "model.";
 constexpr const char* kOptimPrefix = "optim.";
 
-bool all_finite(const Tensor& t) {
-  if (!is_floating(t.dtype()) || t.numel() == 0) return true;
-  return std::isfinite(sum(t.to(DType::F64)).item());  // one NaN or Inf makes the sum non-finite
+bool all_finite(const Tensor& host) {
+  if (!is_floating(host.dtype()) || host.numel() == 0) return true;
+  return std::isfinite(sum(host.to(DType::F64)).item());  // one NaN or Inf makes the sum non-finite
 }
 
 // The tensors whose names start with `prefix`, the prefix removed.
@@ -57,15 +57,16 @@ std::string exact(double x) {
 
 void save_train_checkpoint(const std::string& path, const Module& model, const Optimizer& optimizer,
                            const TrainProgress& progress, const std::string& config_json) {
+  // Each tensor copied to the host once (a no-op for the CPU), checked there and written from
+  // there: float64 sums do not run on CUDA, and the file is written from host memory anyway.
   NamedTensors all;
-  for (auto& [name, t] : model.state()) {
-    SAR_CHECK(all_finite(t), path, ": not written: model tensor '", name, "' holds NaN or Inf");
-    all.emplace_back(kModelPrefix + name, t);
-  }
-  for (auto& [name, t] : optimizer.state()) {
-    SAR_CHECK(all_finite(t), path, ": not written: optimizer tensor '", name, "' holds NaN or Inf");
-    all.emplace_back(kOptimPrefix + name, t);
-  }
+  auto add = [&](const char* prefix, const char* owner, const std::string& name, const Tensor& t) {
+    Tensor host = t.to(Device::CPU);
+    SAR_CHECK(all_finite(host), path, ": not written: ", owner, " tensor '", name, "' holds NaN or Inf");
+    all.emplace_back(prefix + name, host);
+  };
+  for (auto& [name, t] : model.state()) add(kModelPrefix, "model", name, t);
+  for (auto& [name, t] : optimizer.state()) add(kOptimPrefix, "optimizer", name, t);
   const std::map<std::string, std::string> metadata{
       {"format", kFormat},
       {"step", std::to_string(progress.step)},

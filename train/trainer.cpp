@@ -154,12 +154,14 @@ void Run::train_step(const Batch& batch, int epoch) {
   const double lr = lr_ = learning_rate(schedule_, state_.step, epoch);
   model_->train();
   Tensor loss = model_->loss(batch.images, batch.targets);
+  // The loss is read once the backward pass is queued: reading it waits for the GPU, which could
+  // otherwise run the forward pass while the host queues the backward one.
+  backward(loss);
   loss_ = loss.item();
   const int64_t step = state_.step + 1;
   SAR_CHECK(std::isfinite(loss_), "step ", step, " (epoch ", epoch + 1, "): the loss is ", loss_,
             "; stopped before applying it. The last checkpoint is ", path("checkpoints/last.safetensors"),
             " (try a lower train.lr or train.clip_grad_norm)");
-  backward(loss);
   const NamedTensors& params = optimizer_->params();
   // One pass over the gradients gives the norm (logged, clipped to) and the guard: the norm is
   // finite exactly when every gradient is (clip_grad_norm leaves non-finite gradients untouched).
