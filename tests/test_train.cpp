@@ -53,6 +53,15 @@ std::string file_bytes(const std::string& path) {
   return s.str();
 }
 
+// Options of a quiet run on `device` into a fresh test folder named `name`.
+TrainOptions quiet_run(const std::string& name, const std::string& device) {
+  TrainOptions options;
+  options.out_dir = temp_dir(name);
+  options.device = device;
+  options.quiet = true;
+  return options;
+}
+
 // Every floating-point tensor of a safetensors file holds finite numbers only.
 void check_all_finite(const std::string& path) {
   for (const auto& [name, t] : load_safetensors(path)) {
@@ -66,10 +75,7 @@ void check_all_finite(const std::string& path) {
 
 TEST_CASE("train: a run stopped and resumed ends bit-identical to one never stopped") {
   const RunConfig config = tiny_config();
-  TrainOptions straight;
-  straight.out_dir = temp_dir("straight");
-  straight.device = "cpu";
-  straight.quiet = true;
+  const TrainOptions straight = quiet_run("straight", "cpu");
   const TrainSummary s = train_run(config, straight);
   CHECK(s.steps == 12);  // 2 epochs x 6 batches
   CHECK(s.metric == "AP");
@@ -98,10 +104,7 @@ TEST_CASE("train: a diverging run stops at the first non-finite step and saves n
   config.train.schedule.lr = 1e30;  // Adam moves every weight by ~lr: the activations overflow within a few steps
   config.train.schedule.warmup_iters = 0;
   config.train.checkpoint_every_steps = 1;
-  TrainOptions options;
-  options.out_dir = temp_dir("diverge");
-  options.device = "cpu";
-  options.quiet = true;
+  const TrainOptions options = quiet_run("diverge", "cpu");
   std::string message;
   try {
     train_run(config, options);
@@ -119,10 +122,7 @@ TEST_CASE("train: a diverging run stops at the first non-finite step and saves n
 
 CUDA_TEST_CASE("train: a run on CUDA checkpoints, resumes (with TF32) and evaluates (float32, cuda)") {
   const RunConfig config = tiny_config();
-  TrainOptions first;
-  first.out_dir = temp_dir("cuda_run");
-  first.device = "cuda";
-  first.quiet = true;
+  TrainOptions first = quiet_run("cuda_run", "cuda");
   first.stop_at_step = 5;  // its checkpoint is written from the GPU's tensors
   CHECK(train_run(config, first).steps == 5);
   check_all_finite(first.out_dir + "/checkpoints/last.safetensors");
