@@ -32,8 +32,9 @@ step() {  # step NAME SECONDS MAKE-ARGUMENTS...: runs make with its output in $L
   timeout "$limit" "$MAKE_BIN" "$@" > "$LOGS/$name.log" 2>&1
   rc=$?
   echo "== $name: exit $rc after $(($(date +%s) - start)) s$([ $rc = 124 ] && echo " (stopped at its ${limit} s limit)")"
+  # on failure, the lines that say what failed (doctest's and make's), before the log's end
+  [ $rc = 0 ] || { failed=1; grep -m 24 -E "TEST CASE|ERROR|FATAL|rror:|failed" "$LOGS/$name.log" | cut -c1-240; }
   tail -n 6 "$LOGS/$name.log"
-  [ $rc = 0 ] || failed=1
 }
 
 step parity 120 gpu-parity NOBUILD=1 BUILD=$BUNDLE
