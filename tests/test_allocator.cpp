@@ -127,11 +127,13 @@ TEST_CASE("pinned memory: empty_pinned is a CPU tensor, page-locked exactly when
 }
 
 CUDA_TEST_CASE("pinned memory: a block freed while its copy is queued is reused only after the copy (float32, cuda)") {
-  // Queue milliseconds of GPU work (170 GFLOP) ahead of the copy, so that the copy is certainly
+  // Queue milliseconds of GPU work (500 GFLOP) ahead of the copy, so that the copy is certainly
   // still waiting when the host tensor is freed and its size asked for again (microseconds later).
-  Tensor a = Tensor::zeros({2048, 2048}, DType::F32, Device::CUDA);
-  for (int i = 0; i < 10; ++i) matmul(a, a);
+  // The copy's device block is cached first: a cudaMalloc for it might wait for the queued work.
   const int64_t n = int64_t(1) << 20;
+  Tensor::empty({n}, DType::F32, Device::CUDA);
+  Tensor a = Tensor::zeros({2048, 2048}, DType::F32, Device::CUDA);
+  for (int i = 0; i < 30; ++i) matmul(a, a);
   Tensor host = Tensor::full({n}, 7.0);  // pageable, then into pinned memory below
   Tensor pinned = Tensor::empty_pinned({n});
   REQUIRE(pinned.is_pinned());

@@ -71,8 +71,10 @@ void gradcheck_head(const std::string& name, KeypointHead& head, const KeypointT
   test::gradcheck(name, [&](const std::vector<Tensor>& in) { return head.loss(in[0], t); }, inputs);
 }
 
-// The same head (built twice from one seed) on the CPU and on CUDA, float32: loss, the features'
-// gradient and the predictions must agree. The targets stay on the CPU: the head moves them.
+// The same head (built twice from one seed) on the CPU and on CUDA, float32: loss, the gradients
+// of the features and of every parameter, and the predictions must agree. The targets stay on
+// the CPU: the head moves them. The features' gradient passes through the head's small initial
+// weights (N(0, 0.001)): ~1e-5 in size, so its atol is 1e-9 (the devices differ by ~1e-11).
 void check_cuda_matches_cpu(const std::string& name, KeypointHead& cpu, KeypointHead& gpu, const KeypointTargets& t) {
   gpu.to(Device::CUDA);
   Tensor f = uniform({2, 3, 5, 4}, -1, 1, 98, DType::F32);
@@ -84,7 +86,12 @@ void check_cuda_matches_cpu(const std::string& name, KeypointHead& cpu, Keypoint
   Tensor lg = gpu.loss(fg, t);
   backward(lg);
   test::check_close(name + " loss", lc, lg, 1e-6, 1e-4);
-  test::check_close(name + " features gradient", fc.grad(), fg.grad(), 1e-6, 1e-4);
+  test::check_close(name + " features gradient", fc.grad(), fg.grad(), 1e-9, 1e-4);
+  const std::vector<Tensor> pc_params = cpu.parameters(), pg_params = gpu.parameters();
+  REQUIRE(pc_params.size() == pg_params.size());
+  for (size_t i = 0; i < pc_params.size(); ++i)
+    test::check_close(name + " gradient of parameter " + std::to_string(i), pc_params[i].grad(), pg_params[i].grad(),
+                      1e-7, 1e-4);
   KeypointPredictions pc = cpu.predict(f), pg = gpu.predict(f.to(Device::CUDA));
   test::check_close(name + " coords", pc.coords, pg.coords, 1e-4, 1e-4);
   test::check_close(name + " scores", pc.scores, pg.scores, 1e-6, 1e-4);

@@ -17,13 +17,9 @@ using namespace sar;
 using sar::test::uniform;
 using V = const std::vector<Tensor>&;
 
-namespace {
+using sar::test::ScopedTf32;
 
-// TF32 on for one test, off again however the test ends.
-struct ScopedTf32 {
-  ScopedTf32() { set_tf32_math(true); }
-  ~ScopedTf32() { set_tf32_math(false); }
-};
+namespace {
 
 // Checks |gpu - exact| <= bound elementwise, where bound = u * sum_k |a_k| |b_k| is the error of
 // a sum of products whose factors were each rounded to TF32 (relative error 2^-11 each, so

@@ -6,7 +6,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/device.h"
 #include "core/error.h"
 #include "core/safetensors.h"
 #include "datasets/image_io.h"
@@ -130,8 +129,8 @@ CUDA_TEST_CASE("train: a run on CUDA checkpoints, resumes (with TF32) and evalua
   rest.stop_at_step = 0;
   rest.resume = true;
   rest.tf32 = true;
+  const test::ScopedTf32 tf32;  // switched off again at the end, as train_run leaves it on
   const TrainSummary s = train_run(config, rest);
-  set_tf32_math(false);  // the process-wide switch train_run set
   CHECK(s.steps == 12);
   CHECK(s.metric == "AP");
   CHECK((s.final_metric >= 0 && s.final_metric <= 1));

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "core/device.h"
 #include "core/tensor.h"
 #include "datasets/sample.h"
 
@@ -30,6 +31,13 @@ Tensor uniform(const Shape& shape, double lo, double hi, uint64_t seed, DType dt
 
 // Max |a - b| over all elements (shapes must match).
 double max_abs_diff(const Tensor& a, const Tensor& b);
+
+// TF32 math on (core/device.h) for one scope, off again however the scope ends, so that a failed
+// check cannot leave it on for the tests after.
+struct ScopedTf32 {
+  ScopedTf32() { set_tf32_math(true); }
+  ~ScopedTf32() { set_tf32_math(false); }
+};
 
 // The `sar` binary run as a user runs it: found through $SAR_BIN (make test sets it) or at
 // build/sar; stdout and stderr together, and the exit code. A missing binary fails the test.
