@@ -8,7 +8,7 @@
 // Parallelism: the per-channel sums (stats, and the backward's sum dy and sum dy * xhat): a
 // block per (channel, slice of the batch), threads along the slice's values (coalesced along
 // s), block_sum (cuda/block_reduce.cuh), then one thread per channel adds the slices' partials
-// in a fixed order; forward: one thread per element; dx: a grid over rows and their values.
+// in a fixed order; forward and dx: a grid over rows (n, c) and their values.
 // Hand-written rather than cuDNN: cuDNN 9 deprecates cudnnBatchNormalization*, and these
 // kernels run the CPU twin's two-pass math, so parity compares one algorithm on two devices.
 #include <algorithm>
@@ -97,12 +97,15 @@ __global__ void batch_norm_stats_finish_kernel(float* mean, float* invstd, float
   }
 }
 
+// y over rows r = n*C + c (grid y) and their HW values (grid x, see row_grid).
 __global__ void batch_norm_forward_kernel(float* y, const float* mean, const float* invstd, const float* x,
-                                          const float* weight, const float* bias, int64_t N, int64_t C, int64_t HW) {
-  GRID_STRIDE_LOOP(i, N * C * HW) {
-    const int64_t c = (i / HW) % C;
-    const float scale = invstd[c] * (weight ? weight[c] : 1.f), shift = bias ? bias[c] : 0.f;
-    y[i] = (x[i] - mean[c]) * scale + shift;
+                                          const float* weight, const float* bias, int64_t rows, int64_t C,
+                                          int64_t HW) {
+  for (int64_t r = blockIdx.y; r < rows; r += gridDim.y) {
+    const int64_t c = r % C;
+    const float mu = mean[c], scale = invstd[c] * (weight ? weight[c] : 1.f), shift = bias ? bias[c] : 0.f;
+    for (int64_t s = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; s < HW; s += int64_t(gridDim.x) * blockDim.x)
+      y[r * HW + s] = (x[r * HW + s] - mu) * scale + shift;
   }
 }
 
@@ -139,7 +142,7 @@ __global__ void batch_norm_backward_finish_kernel(float* dweight, float* dbias, 
   }
 }
 
-// dx over rows r = n*C + c (grid y) and their HW values (grid x). Training: the direct term dy,
+// dx over rows r = n*C + c (grid y) and their HW values (grid x, see row_grid). Training: the direct term dy,
 // minus the paths through the mean (mean dy) and through the variance (xhat * mean(dy * xhat));
 // eval (mean_dy null): the direct term only.
 __global__ void batch_norm_dx_kernel(float* dx, const float* dy, const float* mean, const float* invstd,
@@ -168,6 +171,12 @@ struct Partials {
   int64_t n;
 };
 
+// The elementwise kernels' grid: enough blocks along x to cover a row's HW values, the N*C rows
+// strided over at most 65535 blocks along y; a row's channel is then one division per row.
+static dim3 row_grid(int64_t rows, int64_t HW) {
+  return dim3(unsigned((HW + cuda::kThreads - 1) / cuda::kThreads), unsigned(std::min<int64_t>(rows, 65535)));
+}
+
 static dim3 slice_grid(const char* launcher, int64_t C, int64_t P) {
   SAR_CHECK(C < (int64_t(1) << 31), launcher, ": too many channels (", C, ")");
   return dim3(unsigned(C), unsigned(P));
@@ -190,10 +199,9 @@ void batch_norm_stats_cuda(float* mean, float* invstd, float* running_mean, floa
 
 void batch_norm_forward_cuda(float* y, const float* mean, const float* invstd, const float* x, const float* weight,
                              const float* bias, int64_t N, int64_t C, int64_t HW) {
-  const int64_t n = N * C * HW;
-  if (n == 0) return;
-  batch_norm_forward_kernel<<<cuda::blocks_for(n), cuda::kThreads, 0, stream()>>>(y, mean, invstd, x, weight, bias,
-                                                                                  N, C, HW);
+  if (N * C * HW == 0) return;
+  batch_norm_forward_kernel<<<row_grid(N * C, HW), cuda::kThreads, 0, stream()>>>(y, mean, invstd, x, weight, bias,
+                                                                                  N * C, C, HW);
   CUDA_CHECK_LAUNCH(batch_norm_forward_kernel);
 }
 
@@ -213,12 +221,9 @@ void batch_norm_backward_cuda(float* dx, float* dweight, float* dbias, const flo
     CUDA_CHECK_LAUNCH(batch_norm_backward_finish_kernel);
   }
   if (!dx) return;
-  // grid: enough blocks along x to cover a row's HW values, rows strided over at most 65535 in y
-  const int64_t rows = N * C;
-  const dim3 grid(unsigned((HW + cuda::kThreads - 1) / cuda::kThreads), unsigned(std::min<int64_t>(rows, 65535)));
-  batch_norm_dx_kernel<<<grid, cuda::kThreads, 0, stream()>>>(dx, dy, mean, invstd, x, weight,
-                                                              training ? partial.first() : nullptr,
-                                                              training ? partial.second() : nullptr, P, rows, C, HW);
+  batch_norm_dx_kernel<<<row_grid(N * C, HW), cuda::kThreads, 0, stream()>>>(
+      dx, dy, mean, invstd, x, weight, training ? partial.first() : nullptr, training ? partial.second() : nullptr, P,
+      N * C, C, HW);
   CUDA_CHECK_LAUNCH(batch_norm_dx_kernel);
 }
 
