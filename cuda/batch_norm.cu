@@ -142,9 +142,9 @@ __global__ void batch_norm_backward_finish_kernel(float* dweight, float* dbias, 
   }
 }
 
-// dx over rows r = n*C + c (grid y) and their HW values (grid x, see row_grid). Training: the direct term dy,
-// minus the paths through the mean (mean dy) and through the variance (xhat * mean(dy * xhat));
-// eval (mean_dy null): the direct term only.
+// dx over rows r = n*C + c (grid y) and their HW values (grid x, see row_grid). Training: the
+// direct term dy, minus the paths through the mean (mean dy) and through the variance
+// (xhat * mean(dy * xhat)); eval (mean_dy null): the direct term only.
 __global__ void batch_norm_dx_kernel(float* dx, const float* dy, const float* mean, const float* invstd,
                                      const float* x, const float* weight, const float* mean_dy,
                                      const float* mean_dy_xhat, int64_t P, int64_t rows, int64_t C, int64_t HW) {
