@@ -37,5 +37,6 @@ void cpu_empty_cache();
 AllocatorStats cuda_allocator_stats();
 AllocatorStats pinned_allocator_stats();
 void cuda_empty_cache();
+void cuda_reset_peak();  // peak_bytes_in_use = bytes_in_use, as torch.cuda.reset_peak_memory_stats
 
 }  // namespace sar

@@ -99,6 +99,7 @@ Measured measure_steps(const ModelConfig& config, int batch, int reps, Device de
   targets.heatmaps = rand({batch, J, h, w}, gen, DType::F32, device);
 
   const double rss_before = proc_status_bytes("VmRSS");
+  cuda_reset_peak();  // the steps' peak, not set-up's (tools/bench_model_torch.py resets too)
   const double cuda_before = double(cuda_allocator_stats().bytes_in_use);
   SAR_CHECK(device != Device::CPU || reset_peak_rss(),
             "sar bench model: cannot reset the peak resident set (/proc/self/clear_refs); Linux >= 4.0 allows it");
