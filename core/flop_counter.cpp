@@ -3,9 +3,8 @@
 
 namespace sar {
 
+const char* const kConvTransposeLabel = "conv_transpose2d";
 const char* const kDeconvFullKernelLabel = "conv_transpose2d (full kernel per output pixel)";
-// The real work of a transposed conv is counted under the op's own name (core/ops/conv.cpp).
-static const char* const kConvTransposeLabel = "conv_transpose2d";
 
 static thread_local FlopCount* g_current = nullptr;
 

@@ -17,7 +17,8 @@
 
 namespace sar {
 
-extern const char* const kDeconvFullKernelLabel;
+extern const char* const kConvTransposeLabel;     // "conv_transpose2d"
+extern const char* const kDeconvFullKernelLabel;  // "conv_transpose2d (full kernel per output pixel)"
 
 class FlopCount {
  public:

@@ -14,10 +14,9 @@
 #include "tests/test_util.h"
 
 using namespace sar;
+using sar::test::ScopedTf32;
 using sar::test::uniform;
 using V = const std::vector<Tensor>&;
-
-using sar::test::ScopedTf32;
 
 namespace {
 

@@ -36,10 +36,11 @@ std::map<std::string, double> read_baseline(const std::string& path, std::string
   }
   SAR_CHECK(j.contains("results") && j["results"].is_array(), path, ": missing the \"results\" array");
   *label = j.value("label", std::string("baseline"));
-  if (math)
-    SAR_CHECK(j.value("math", std::string("float32")) == math, path, ": the baseline multiplied in ",
-              j.value("math", std::string("float32")), ", this run in ", math, "; rerun its tools/ script",
-              std::string(math) == "tf32" ? " with --tf32" : " without --tf32");
+  if (math) {
+    const std::string baseline_math = j.value("math", std::string("float32"));
+    SAR_CHECK(baseline_math == math, path, ": the baseline multiplied in ", baseline_math, ", this run in ", math,
+              "; rerun its tools/ script", std::string(math) == "tf32" ? " with --tf32" : " without --tf32");
+  }
   std::map<std::string, double> ms;
   for (const auto& r : j["results"]) ms[r.at("name").get<std::string>()] = r.at("ms").get<double>();
   return ms;

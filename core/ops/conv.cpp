@@ -172,7 +172,8 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bia
 
   Tensor y = Tensor::empty({g.N, g.Cx, g.H, g.W}, x.dtype(), x.device());
   dispatch_conv_backward_data(op, y, x, weight, bias, g);
-  count_macs(op, double(g.N) * g.grid_numel() * g.window());  // each input pixel meets the whole kernel
+  // each input pixel meets the whole kernel
+  count_macs(kConvTransposeLabel, double(g.N) * g.grid_numel() * g.window());
   count_macs(kDeconvFullKernelLabel, double(g.N) * g.image_numel() * g.Cy * g.kH * g.kW);
 
   tape().record(op, {x, weight, bias}, {y}, [op, x, weight, bias, g](const TensorList& dys) -> TensorList {
