@@ -1,5 +1,5 @@
 // Faults a long training run meets, tried for real: kill -9 in the middle of a checkpoint write,
-// a disk too small or full, unreadable images in the data set. Each leaves the run recoverable
+// Ctrl-C and SIGTERM, a disk too small or full, unreadable images in the data set. Each leaves the run recoverable
 // and says what happened (the README's reliability table lists them with the tests that try them).
 #include <fcntl.h>
 #include <signal.h>
@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -19,6 +20,7 @@
 #include "core/error.h"
 #include "core/safetensors.h"
 #include "tests/test_util.h"
+#include "train/stop_signals.h"
 
 using namespace sar;
 using sar::test::coco_dataset_options;
@@ -152,6 +154,69 @@ TEST_CASE("fault: kill -9 during checkpoint writes always leaves a loadable chec
   CHECK(std::stoll(read_safetensors_index(last).metadata.at("step")) == last_step + 1);
   CHECK(remove_abandoned_temporaries(run + "/checkpoints") == 0);  // the resumes removed them all
   CHECK(read_text(log).find("partial file(s) left in " + run + " by an interrupted write") != std::string::npos);
+}
+
+TEST_CASE("fault: SIGTERM stops training after the step with a checkpoint; resumed, the run ends bit-identical") {
+  const std::string dir = temp_dir("sigterm");
+  const std::string run = dir + "/run", log = dir + "/log.txt";
+  // 100 batches an epoch, so that the signal lands mid-epoch; a log row every step.
+  const std::string options = " --config configs/synthetic_demo.json --device cpu" + kTinyRun +
+                              " --set data.synthetic.train_samples=400 --set train.epochs=1000"
+                              " --set train.eval_every=1000 --set train.log_every=1";
+  const pid_t child = start_sar(words("train --out " + run + options), log);
+  // A header and 3 rows: step 3 is done.
+  const bool ready = wait_for(child, [&] {
+    const std::string rows = read_text(run + "/train_log.csv");
+    return std::count(rows.begin(), rows.end(), '\n') >= 4;
+  });
+  INFO(read_text(log));
+  REQUIRE(ready);
+  ::kill(child, SIGTERM);
+  int status;
+  ::waitpid(child, &status, 0);
+  const std::string output = read_text(log);
+  INFO(output);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 128 + SIGTERM);
+  CHECK(output.find("sar: SIGTERM: stopping after this step and saving a checkpoint") != std::string::npos);
+  CHECK(output.find("continue with: sar train --resume " + run + "\n") != std::string::npos);
+  const std::string last = "/checkpoints/last.safetensors";
+  const int64_t step = std::stoll(read_safetensors_index(run + last).metadata.at("step"));
+  CHECK(step >= 3);
+  CHECK(output.find("stopped at step " + std::to_string(step) + " by SIGTERM; saved " + run + last) !=
+        std::string::npos);
+
+  // Two steps more after the resume, and the checkpoint is byte for byte that of a run never stopped.
+  const std::string until = " --stop-at-step " + std::to_string(step + 2);
+  const auto resumed = run_sar("train --resume " + run + " --deterministic" + until);
+  INFO(resumed.output);
+  CHECK(resumed.exit_code == 0);
+  const auto straight = run_sar("train --out " + dir + "/straight" + options + until);
+  INFO(straight.output);
+  CHECK(straight.exit_code == 0);
+  CHECK(read_text(run + last) == read_text(dir + "/straight" + last));
+}
+
+TEST_CASE("fault: the stop signals' handler catches one signal; the next one of its kind has the default action") {
+  struct sigaction before;
+  ::sigaction(SIGINT, nullptr, &before);
+  {
+    const StopSignals signals;
+    CHECK(signals.received() == 0);
+    CHECK(error_of([] { StopSignals twice; }).find("already installed") != std::string::npos);
+    ::raise(SIGINT);  // caught: the flag is set, the process goes on
+    CHECK(signals.received() == SIGINT);
+    struct sigaction now;
+    ::sigaction(SIGINT, nullptr, &now);
+    CHECK((now.sa_handler == SIG_DFL));  // a second Ctrl-C would end the process
+    ::sigaction(SIGTERM, nullptr, &now);
+    CHECK((now.sa_handler != SIG_DFL));  // SIGTERM is still caught
+  }
+  struct sigaction after;
+  ::sigaction(SIGINT, nullptr, &after);
+  CHECK((after.sa_handler == before.sa_handler));  // put back as it was
+  CHECK(signal_name(SIGTERM) == "SIGTERM");
+  CHECK(signal_name(SIGHUP) == "signal " + std::to_string(SIGHUP));
 }
 
 TEST_CASE("fault: abandoned temporary files are removed, those of a live writer kept") {

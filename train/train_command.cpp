@@ -35,7 +35,9 @@ const char* kTrainUsage =
     "                    inputs to TF32 (~1e-3 relative error per product) and run on tensor cores,\n"
     "                    as PyTorch's convolutions do by default; without it, float32 throughout\n"
     "  --stop-at-step N  stops right after step N's checkpoint, as a killed run would (tests resume)\n"
-    "  Progress: a redrawn line on a terminal, a log line every train.log_every steps otherwise.\n";
+    "  Progress: a redrawn line on a terminal, a log line every train.log_every steps otherwise.\n"
+    "  Ctrl-C or SIGTERM: stops after the step under way and saves a checkpoint to resume from\n"
+    "  (exit status 130 or 143); a second one quits at once.\n";
 
 }  // namespace
 
@@ -72,10 +74,10 @@ int train_main(int argc, char** argv) {
     config = load_run_config(config_path, overrides);
   }
   const TrainSummary s = train_run(config, options);
-  if (s.metric.empty()) {
+  if (s.metric.empty() || s.stopped_by) {
     std::printf("stopped after %lld steps; continue with: sar train --resume %s\n", (long long)s.steps,
                 options.out_dir.c_str());
-    return 0;
+    return s.stopped_by ? 128 + s.stopped_by : 0;  // a shell's code for a process a signal ended: 130, 143
   }
   std::printf("trained %lld steps in %.0f s: final %s %.4f, best %.4f (epoch %d)\n", (long long)s.steps, s.seconds,
               s.metric.c_str(), s.final_metric, s.best_metric, s.best_epoch);

@@ -23,6 +23,7 @@
 #include "train/optimizer.h"
 #include "train/progress.h"
 #include "train/run_pngs.h"
+#include "train/stop_signals.h"
 #include "train/train_checkpoint.h"
 #ifdef _OPENMP
 #include <omp.h>
@@ -63,6 +64,7 @@ class Run {
   void train_step(const Batch& batch, int epoch);
   void evaluate_and_plot(int epoch);
   void save_checkpoint();
+  TrainSummary stopped_early(int signal);
   void check_disk_space() const;
   void write_report(const TrainSummary& summary) const;
   std::string path(const std::string& name) const { return options_.out_dir + "/" + name; }
@@ -206,6 +208,17 @@ void Run::save_checkpoint() {
   save_train_checkpoint(path("checkpoints/last.safetensors"), *model_, *optimizer_, state_, config_json_);
 }
 
+// The run stops before its end, its checkpoint just saved: at --stop-at-step, or for a signal.
+TrainSummary Run::stopped_early(int signal) {
+  progress_line_.message(signal ? cat("stopped at step ", state_.step, " by ", signal_name(signal), "; saved ",
+                                      path("checkpoints/last.safetensors"))
+                                : cat("stopped at step ", state_.step, " (--stop-at-step), as a killed run would"));
+  TrainSummary s;
+  s.steps = state_.step;
+  s.stopped_by = signal;
+  return s;
+}
+
 void Run::evaluate_and_plot(int epoch) {
   last_eval_ = evaluator_->run(*model_, device_, path("val_results.json"), !options_.progress_tty || options_.quiet);
   progress_line_.message(cat("evaluation after epoch ", epoch + 1, " (step ", state_.step, "):\n", last_eval_.table));
@@ -228,6 +241,7 @@ void Run::evaluate_and_plot(int epoch) {
 }
 
 TrainSummary Run::train() {
+  const StopSignals signals;  // Ctrl-C / SIGTERM from here on: stop after the step, saved
   const auto start = std::chrono::steady_clock::now();
   const TrainConfig& t = config_.train;
   const int64_t batches = int64_t(loader_->batches_per_epoch());
@@ -244,15 +258,12 @@ TrainSummary Run::train() {
       const int64_t b = state_.batch;
       train_step(batch, epoch);
       progress_line_.step(b, loss_, lr_, batch.images.shape()[0]);
-      const bool stop_here = options_.stop_at_step > 0 && state_.step == options_.stop_at_step;
-      if ((t.checkpoint_every_steps > 0 && state_.step % t.checkpoint_every_steps == 0) || stop_here) save_checkpoint();
-      if (stop_here) {
-        progress_line_.message(cat("stopped at step ", state_.step, " (--stop-at-step), as a killed run would"));
-        TrainSummary s;
-        s.steps = state_.step;
-        return s;
-      }
       done = t.max_steps > 0 && state_.step >= t.max_steps;
+      const bool stop_here = options_.stop_at_step > 0 && state_.step == options_.stop_at_step;
+      const int signal = done ? 0 : signals.received();  // after the last step, the run just ends
+      if ((t.checkpoint_every_steps > 0 && state_.step % t.checkpoint_every_steps == 0) || stop_here || signal)
+        save_checkpoint();
+      if (stop_here || signal) return stopped_early(signal);
     }
     progress_line_.end_epoch();
     if (loader_->unreadable() > 0)
@@ -265,6 +276,7 @@ TrainSummary Run::train() {
     const bool last_epoch = done || epoch + 1 == t.epochs;
     if ((epoch + 1) % t.eval_every == 0 || last_epoch) evaluate_and_plot(epoch);
     save_checkpoint();
+    if (const int signal = signals.received(); signal && !last_epoch) return stopped_early(signal);  // during eval
   }
 
   TrainSummary summary;

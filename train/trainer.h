@@ -16,7 +16,8 @@
 // step and the first bad parameter; nothing is applied or saved) -> optional gradient clip ->
 // optimizer step. Resuming (options.resume) loads RUN/checkpoints/last.safetensors and continues
 // at the batch after it; CPU runs are bit-identical to an uninterrupted run with the same thread
-// count (the loader rebuilds every batch from (seed, epoch, position)).
+// count (the loader rebuilds every batch from (seed, epoch, position)). Ctrl-C or SIGTERM stops
+// the run after the step under way, with a checkpoint to resume from (train/stop_signals.h).
 #pragma once
 
 #include <cstdint>
@@ -44,6 +45,7 @@ struct TrainSummary {
   double final_metric = -1, best_metric = -1;
   int best_epoch = -1;
   double seconds = 0;
+  int stopped_by = 0;            // the signal (SIGINT, SIGTERM) that stopped the run early, after its checkpoint
 };
 
 TrainSummary train_run(const RunConfig& config, const TrainOptions& options);
