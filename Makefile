@@ -109,10 +109,13 @@ $(shell mkdir -p $(BUILD); [ "$$(cat $(FLAGS_FILE) 2>/dev/null)" = "$(FLAGS_NOW)
 
 # Packages first (order-only: installing them does not rebuild anything).
 $(LIB_OBJS) $(TEST_OBJS): | $(if $(MISSING_DEBS),install-deps)
+# Two makes started together on a fresh machine (make demo beside make test, or make fuzz) share
+# apt's locks: the second waits for the first instead of failing on dpkg's lock.
+APT_GET := DEBIAN_FRONTEND=noninteractive apt-get -qq -o DPkg::Lock::Timeout=600
 install-deps:
 	@if [ "$$(id -u)" = 0 ]; then \
 	  echo "installing missing Debian packages: $(MISSING_DEBS)"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(MISSING_DEBS) >/dev/null; \
+	  $(APT_GET) update && $(APT_GET) install -y $(MISSING_DEBS) >/dev/null; \
 	else \
 	  echo "missing Debian packages: $(MISSING_DEBS); run: sudo apt-get install -y $(MISSING_DEBS)"; exit 1; \
 	fi

@@ -44,7 +44,7 @@ fuzz-tools:
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "fuzz: $(FUZZ_CXX) with libFuzzer and OpenMP needed; installing:$$missing"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	    $(APT_GET) update && $(APT_GET) install -y $$missing >/dev/null; \
 	    fuzzer_ok && omp_ok || { echo "fuzz: $(FUZZ_CXX) still cannot build a libFuzzer + OpenMP binary"; exit 1; }; \
 	  else \
 	    echo "fuzz: $(FUZZ_CXX) cannot build a libFuzzer + OpenMP binary; run: sudo apt-get install -y$$missing"; \
