@@ -98,6 +98,18 @@ TEST_CASE("train: a run stopped and resumed ends bit-identical to one never stop
   CHECK(file_bytes(straight.out_dir + "/report.md").find("last sitting") == std::string::npos);
 }
 
+TEST_CASE("train: a fresh run into a folder that holds another run's checkpoints is refused, the files untouched") {
+  const RunConfig config = tiny_config();
+  TrainOptions first = quiet_run("reused_out", "cpu");
+  first.stop_at_step = 1;
+  CHECK(train_run(config, first).steps == 1);
+  const std::string last = first.out_dir + "/checkpoints/last.safetensors", before = file_bytes(last);
+  const std::string message = sar::test::error_of([&] { train_run(config, first); });
+  CHECK(message.find(first.out_dir + " already holds a training run (checkpoints/last.safetensors): continue it with "
+                     "sar train --resume " + first.out_dir) != std::string::npos);
+  CHECK(file_bytes(last) == before);
+}
+
 TEST_CASE("train: a diverging run stops at the first non-finite step and saves no NaN") {
   RunConfig config = tiny_config();
   config.train.schedule.lr = 1e30;  // Adam moves every weight by ~lr: the activations overflow within a few steps
