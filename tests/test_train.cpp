@@ -218,11 +218,16 @@ TEST_CASE("sar train, eval and infer from the command line") {
   CHECK(bad_box.exit_code == 1);
   CHECK(bad_box.output.find("--bbox") != std::string::npos);
 
-  // Refusals before any work: a run folder that cannot be made, a resume whose model differs
+  // Refusals before any work: a run folder that cannot be made, a resume of a folder that holds
+  // no run, a resume whose model differs
   // (the first mismatching tensor named); and a finished run given more epochs goes on.
   const auto unwritable = run_sar("train --config configs/synthetic_demo.json --out /proc/sar_run" + tiny);
   CHECK(unwritable.exit_code == 1);
   CHECK(unwritable.output.find("/proc/sar_run: cannot create the folder") != std::string::npos);
+  const auto not_a_run = run_sar("train --resume " + dir);
+  CHECK(not_a_run.exit_code == 1);
+  CHECK(not_a_run.output.find("sar train --resume " + dir + ": not a run folder (it has no config.json") !=
+        std::string::npos);
   const auto reshaped = run_sar("train --resume " + dir + "/run --device cpu --set model.deconv_channels=16");
   CHECK(reshaped.exit_code == 1);
   CHECK(reshaped.output.find("does not fit this run") != std::string::npos);

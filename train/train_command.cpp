@@ -68,6 +68,8 @@ int train_main(int argc, char** argv) {
               "sar train --resume: the run folder holds the config and is the output; drop --config and --out");
     options.out_dir = resume_dir;
     options.resume = true;
+    SAR_CHECK(::access((resume_dir + "/config.json").c_str(), F_OK) == 0, "sar train --resume ", resume_dir,
+              ": not a run folder (it has no config.json; sar train --out writes one)");
     config = load_run_config(resume_dir + "/config.json", overrides);
   } else {
     args.require("--config");
