@@ -197,6 +197,42 @@ TEST_CASE("fault: SIGTERM stops training after the step with a checkpoint; resum
   CHECK(read_text(run + last) == read_text(dir + "/straight" + last));
 }
 
+TEST_CASE("fault: kill -9 during an evaluation loses no training; resumed, the run redoes it and ends bit-identical") {
+  const std::string dir = temp_dir("kill_eval");
+  const std::string run = dir + "/run", log = dir + "/log.txt", last = "/checkpoints/last.safetensors";
+  // Two epochs of two steps, each followed by an evaluation of 600 people (a window to kill in).
+  const std::string options = " --config configs/synthetic_demo.json --device cpu" + kTinyRun +
+                              " --set data.synthetic.val_samples=600 --set train.epochs=2 --set train.eval_every=1";
+  const pid_t child = start_sar(words("train --out " + run + options), log);
+  // The checkpoint written before epoch 1's evaluation says that evaluation is under way.
+  const bool evaluating = wait_for(child, [&] {
+    if (!exists(run + last)) return false;
+    const auto metadata = read_safetensors_index(run + last).metadata;
+    return metadata.count("pending_eval") && metadata.at("pending_eval") == "0";
+  });
+  INFO(read_text(log));
+  REQUIRE(evaluating);
+  ::kill(child, SIGKILL);
+  int status;
+  ::waitpid(child, &status, 0);
+  REQUIRE(WIFSIGNALED(status));
+  CHECK(read_safetensors_index(run + last).metadata.at("step") == "2");  // epoch 1's training is kept
+
+  const auto resumed = run_sar("train --resume " + run + " --deterministic");
+  INFO(resumed.output);
+  CHECK(resumed.exit_code == 0);
+  const auto straight = run_sar("train --out " + dir + "/straight" + options);
+  INFO(straight.output);
+  CHECK(straight.exit_code == 0);
+  for (const std::string& name : {last, std::string("/checkpoints/best.safetensors"), std::string("/eval_log.csv"),
+                                 std::string("/train_log.csv")}) {
+    INFO(name);
+    CHECK(read_text(run + name) == read_text(dir + "/straight" + name));
+  }
+  const std::string eval_rows = read_text(run + "/eval_log.csv");
+  CHECK(std::count(eval_rows.begin(), eval_rows.end(), '\n') == 3);  // a header and one row per evaluation
+}
+
 TEST_CASE("fault: the stop signals' handler catches one signal; the next one of its kind has the default action") {
   struct sigaction before;
   ::sigaction(SIGINT, nullptr, &before);

@@ -74,6 +74,7 @@ void save_train_checkpoint(const std::string& path, const Module& model, const O
       {"batch", std::to_string(progress.batch)},
       {"best_metric", exact(progress.best_metric)},
       {"best_epoch", std::to_string(progress.best_epoch)},
+      {"pending_eval", std::to_string(progress.pending_eval)},
       {"threads", std::to_string(progress.threads)},
       {"config", config_json},
   };
@@ -98,6 +99,8 @@ LoadedCheckpoint load_train_checkpoint(const std::string& path, Module& model, O
     p.best_metric = std::stod(field(metadata, path, "best_metric"));
     p.best_epoch = std::stoi(field(metadata, path, "best_epoch"));
     p.threads = std::stoi(field(metadata, path, "threads"));
+    const auto pending = metadata.find("pending_eval");  // optional: files written before it existed lack it
+    if (pending != metadata.end()) p.pending_eval = std::stoi(pending->second);
   } catch (const std::logic_error&) {  // stoll & co: not a number
     SAR_THROW(path, ": training checkpoint metadata is not numeric where it must be");
   }

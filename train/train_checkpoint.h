@@ -8,6 +8,9 @@
 //                                    come next (the loader rebuilds any batch from (seed, epoch,
 //                                    position), so no random state needs storing)
 //             best_metric, best_epoch  the best evaluation so far (-1 before any)
+//             pending_eval           the epoch whose evaluation was under way when the file was
+//                                    written (-1: none); a run killed during that evaluation
+//                                    does it first when resumed (absent in older files: -1)
 //             threads                the CPU thread count (float sums depend on it: a bit-identical
 //                                    resume needs the same)
 //             config                 the run's complete config as JSON
@@ -27,6 +30,7 @@ struct TrainProgress {
   int64_t batch = 0;        // the next batch of that epoch
   double best_metric = -1;  // the best evaluation metric so far
   int best_epoch = -1;
+  int pending_eval = -1;    // the epoch (0-based) whose evaluation is due first, -1 if none
   int threads = 1;
 };
 

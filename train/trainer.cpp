@@ -63,6 +63,7 @@ class Run {
  private:
   void train_step(const Batch& batch, int epoch);
   void evaluate_and_plot(int epoch);
+  void evaluate_and_save(int epoch);
   void save_checkpoint();
   TrainSummary stopped_early(int signal);
   void check_disk_space() const;
@@ -87,6 +88,7 @@ class Run {
   TrainProgress state_;
   Evaluation last_eval_;
   int64_t resumed_at_ = -1;  // the step the run resumed at (-1: a fresh run): logs keep rows up to it
+  bool resumed_mid_eval_ = false;  // the checkpoint was written before an evaluation the run died in
   double loss_ = 0, lr_ = 0;
 };
 
@@ -135,6 +137,7 @@ Run::Run(const RunConfig& config, const TrainOptions& options)
               "; a deterministic resume needs the same (set OMP_NUM_THREADS=", loaded.progress.threads, ")");
     state_ = loaded.progress;
     resumed_at_ = state_.step;
+    resumed_mid_eval_ = state_.pending_eval >= 0;
     state_.threads = cpu_threads();
     progress_line_.message(cat("resuming ", options_.out_dir, " at step ", state_.step, " (epoch ", state_.epoch + 1,
                                ", batch ", state_.batch, ")"));
@@ -214,6 +217,13 @@ void Run::save_checkpoint() {
   save_train_checkpoint(path("checkpoints/last.safetensors"), *model_, *optimizer_, state_, config_json_);
 }
 
+// The evaluation after `epoch`, then the checkpoint that records it done (and the best metric).
+void Run::evaluate_and_save(int epoch) {
+  evaluate_and_plot(epoch);
+  state_.pending_eval = -1;
+  save_checkpoint();
+}
+
 // The run stops before its end, its checkpoint just saved: at --stop-at-step, or for a signal.
 TrainSummary Run::stopped_early(int signal) {
   progress_line_.message(signal ? cat("stopped at step ", state_.step, " by ", signal_name(signal), "; saved ",
@@ -231,7 +241,9 @@ void Run::evaluate_and_plot(int epoch) {
   if (!eval_log_) {
     std::vector<std::string> columns{"step", "epoch"};
     for (const auto& [name, value] : last_eval_.numbers) columns.push_back(name);
-    eval_log_ = std::make_unique<CsvLog>(path("eval_log.csv"), columns, resumed_at_);
+    // A resumed run redoing the evaluation it died in drops that evaluation's row if it got written.
+    const int64_t keep_up_to = resumed_at_ < 0 ? -1 : resumed_at_ - (resumed_mid_eval_ ? 1 : 0);
+    eval_log_ = std::make_unique<CsvLog>(path("eval_log.csv"), columns, keep_up_to);
   }
   std::vector<double> row{double(state_.step), double(epoch + 1)};
   for (const auto& [name, value] : last_eval_.numbers) row.push_back(value);
@@ -254,7 +266,8 @@ TrainSummary Run::train() {
   progress_line_.message(cat("training ", config_.model.backbone, " + ", config_.model.head, " head on ",
                              device_label(), " (", train_source_->size(), " samples, ", batches, " batches of ",
                              t.batch_size, " per epoch, ", t.epochs, " epochs) -> ", options_.out_dir));
-  bool done = false;
+  if (state_.pending_eval >= 0) evaluate_and_save(state_.pending_eval);  // the run died during this evaluation
+  bool done = t.max_steps > 0 && state_.step >= t.max_steps;
   for (int epoch = state_.epoch; epoch < t.epochs && !done; ++epoch) {
     state_.epoch = epoch;
     loader_->start_epoch(epoch, size_t(state_.batch));
@@ -280,8 +293,13 @@ TrainSummary Run::train() {
       state_.batch = 0;
     }
     const bool last_epoch = done || epoch + 1 == t.epochs;
-    if ((epoch + 1) % t.eval_every == 0 || last_epoch) evaluate_and_plot(epoch);
-    save_checkpoint();
+    if ((epoch + 1) % t.eval_every == 0 || last_epoch) {
+      state_.pending_eval = epoch;
+      save_checkpoint();  // the epoch's training is kept should the process die during the evaluation
+      evaluate_and_save(epoch);
+    } else {
+      save_checkpoint();
+    }
     if (const int signal = signals.received(); signal && !last_epoch) return stopped_early(signal);  // during eval
   }
 

@@ -16,7 +16,9 @@
 // step and the first bad parameter; nothing is applied or saved) -> optional gradient clip ->
 // optimizer step. Resuming (options.resume) loads RUN/checkpoints/last.safetensors and continues
 // at the batch after it; CPU runs are bit-identical to an uninterrupted run with the same thread
-// count (the loader rebuilds every batch from (seed, epoch, position)). Ctrl-C or SIGTERM stops
+// count (the loader rebuilds every batch from (seed, epoch, position)). An epoch's checkpoint is
+// written before its evaluation too, so a run killed during an evaluation keeps the epoch and
+// redoes the evaluation when resumed. Ctrl-C or SIGTERM stops
 // the run after the step under way, with a checkpoint to resume from (train/stop_signals.h).
 #pragma once
 
