@@ -232,6 +232,10 @@ TEST_CASE("sar train, eval and infer from the command line") {
   CHECK(reshaped.exit_code == 1);
   CHECK(reshaped.output.find("does not fit this run") != std::string::npos);
   CHECK(reshaped.output.find("head.deconv_layers.0.weight") != std::string::npos);
+  const auto finished = run_sar("train --resume " + dir + "/run --device cpu");
+  CHECK(finished.exit_code == 1);
+  CHECK(finished.output.find(dir + "/run: the run is finished (2 steps, 1 of train.epochs=1 epochs); to train it "
+                             "further, resume with more, e.g. --set train.epochs=11") != std::string::npos);
   const auto extended = run_sar("train --resume " + dir + "/run --device cpu --set train.epochs=2");
   CHECK(extended.exit_code == 0);  // a finished run resumed with more epochs continues
 }

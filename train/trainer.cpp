@@ -138,6 +138,12 @@ Run::Run(const RunConfig& config, const TrainOptions& options)
     state_ = loaded.progress;
     resumed_at_ = state_.step;
     resumed_mid_eval_ = state_.pending_eval >= 0;
+    const TrainConfig& t = config_.train;
+    const bool at_max_steps = t.max_steps > 0 && state_.step >= t.max_steps;
+    SAR_CHECK(!(at_max_steps || state_.epoch >= t.epochs) || resumed_mid_eval_, options_.out_dir,
+              ": the run is finished (", state_.step, " steps, ", state_.epoch, " of train.epochs=", t.epochs,
+              " epochs); to train it further, resume with more, e.g. --set ",
+              at_max_steps ? cat("train.max_steps=", 2 * t.max_steps) : cat("train.epochs=", t.epochs + 10));
     state_.threads = cpu_threads();
     progress_line_.message(cat("resuming ", options_.out_dir, " at step ", state_.step, " (epoch ", state_.epoch + 1,
                                ", batch ", state_.batch, ")"));
