@@ -299,13 +299,10 @@ TrainSummary Run::train() {
       state_.batch = 0;
     }
     const bool last_epoch = done || epoch + 1 == t.epochs;
-    if ((epoch + 1) % t.eval_every == 0 || last_epoch) {
-      state_.pending_eval = epoch;
-      save_checkpoint();  // the epoch's training is kept should the process die during the evaluation
-      evaluate_and_save(epoch);
-    } else {
-      save_checkpoint();
-    }
+    const bool evaluate = (epoch + 1) % t.eval_every == 0 || last_epoch;
+    state_.pending_eval = evaluate ? epoch : -1;
+    save_checkpoint();  // before the evaluation: the epoch's training is kept should the process die in it
+    if (evaluate) evaluate_and_save(epoch);
     if (const int signal = signals.received(); signal && !last_epoch) return stopped_early(signal);  // during eval
   }
 
