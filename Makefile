@@ -6,6 +6,7 @@
 #                      fails when no GPU answers; writes build/gpu-check.log
 #   make bench         speed against PyTorch on the same shapes, same run (BENCH_DEVICE=cuda on a GPU)
 #   make demo          trains and evaluates SAR on synthetic data into runs/demo/ (the main job)
+#   make train CONFIG=configs/X.json [OUT=runs/X] [ARGS="--set k=v ..."]   trains (or resumes) a run
 #   make gradcheck     float64 gradient checks of every op, layer and head loss, and of every backbone x head
 #   make asan-test     the test suite under AddressSanitizer + UndefinedBehaviorSanitizer (CPU build, build-asan/)
 # Missing Debian packages are installed here when running as root (apt-get), so a fresh
@@ -93,7 +94,7 @@ SAR_BIN := $(BUILD)/sar
 TEST_BIN := $(BUILD)/sar_tests
 TEST_ARGS ?=
 
-.PHONY: all test asan-test gpu-check gpu-parity gpu-sanitize gpu-bundle bench demo clean install-deps gradcheck
+.PHONY: all test asan-test gpu-check gpu-parity gpu-sanitize gpu-bundle bench demo train clean install-deps gradcheck
 all: $(SAR_BIN)
 
 # A change of configuration (CUDA on/off, flags) rebuilds everything: objects depend on
@@ -265,6 +266,21 @@ demo: $(if $(NOBUILD),,$(SAR_BIN))
 	@echo "make demo: done. In $(DEMO_OUT)/: report.md (numbers), curves.png (loss and AP),"
 	@echo "  predictions.png (val crops with the predicted skeletons), confidence_maps.png (c_t per keypoint),"
 	@echo "  val_results.json + val_gt.json (sar score --gt ... --results ... --metric coco), checkpoints/."
+
+# A training run of any config: make train CONFIG=configs/lspet_sar.json [OUT=runs/lspet_sar]
+# [ARGS="--set data.root=/data/lspet --device cuda"]. OUT defaults to runs/<config's name>; where
+# OUT already holds a run, it is resumed (sar train --resume OUT ARGS), so the same command picks
+# up a run that was stopped (Ctrl-C, SIGTERM, a crash) where it left off.
+CONFIG ?= configs/synthetic_demo.json
+OUT ?= runs/$(basename $(notdir $(CONFIG)))
+ARGS ?=
+train: $(if $(NOBUILD),,$(SAR_BIN))
+	@if [ -f $(OUT)/checkpoints/last.safetensors ]; then \
+	  echo "make train: $(OUT) holds a run; resuming it"; \
+	  echo "$(SAR_BIN) train --resume $(OUT) $(ARGS)"; $(SAR_BIN) train --resume $(OUT) $(ARGS); \
+	else \
+	  echo "$(SAR_BIN) train --config $(CONFIG) --out $(OUT) $(ARGS)"; $(SAR_BIN) train --config $(CONFIG) --out $(OUT) $(ARGS); \
+	fi
 
 # Central differences against backward(), in float64 on the CPU (sar gradcheck --help): every op,
 # layer and head loss of the catalog, then every backbone with every head on a 2-image batch, the

@@ -16,7 +16,9 @@
 
 using namespace sar;
 using sar::test::coco_dataset_options;
+using sar::test::run_command;
 using sar::test::run_sar;
+using sar::test::sar_binary;
 using sar::test::write_coco_dataset;
 using sar::test::temp_dir;
 
@@ -238,6 +240,26 @@ TEST_CASE("sar train, eval and infer from the command line") {
                              "further, resume with more, e.g. --set train.epochs=11") != std::string::npos);
   const auto extended = run_sar("train --resume " + dir + "/run --device cpu --set train.epochs=2");
   CHECK(extended.exit_code == 0);  // a finished run resumed with more epochs continues
+}
+
+TEST_CASE("make train: trains a config into OUT; the same command again resumes the run") {
+  const std::string out = temp_dir("make_train") + "/run";
+  // The make that runs the tests passes its job server and flags down; this make needs none.
+  const std::string make = "env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make --no-print-directory train NOBUILD=1 SAR_BIN=" +
+                           sar_binary() + " CONFIG=configs/synthetic_demo.json OUT=" + out +
+                           " ARGS='--device cpu --set data.synthetic.train_samples=8 --set data.synthetic.val_samples=4"
+                           " --set model.backbone=resnet18 --set model.deconv_channels=8 --set model.input=[32,32]"
+                           " --set train.batch_size=4 --set eval.batch_size=4 --set train.max_steps=";
+  const auto first = run_command(make + "1'");
+  INFO(first.output);
+  REQUIRE(first.exit_code == 0);
+  CHECK(first.output.find("train --config configs/synthetic_demo.json --out " + out) != std::string::npos);
+  const auto again = run_command(make + "2'");
+  INFO(again.output);
+  CHECK(again.exit_code == 0);
+  CHECK(again.output.find("make train: " + out + " holds a run; resuming it") != std::string::npos);
+  CHECK(again.output.find("resuming " + out + " at step 1") != std::string::npos);
+  CHECK(read_safetensors_index(out + "/checkpoints/last.safetensors").metadata.at("step") == "2");
 }
 
 TEST_CASE("sar eval on a COCO-format data set with detector boxes, and its refusals") {

@@ -62,9 +62,15 @@ double max_abs_diff(const Tensor& a, const Tensor& b) {
   return worst;
 }
 
-CliResult run_sar(const std::string& args) {
+std::string sar_binary() {
   const char* bin = std::getenv("SAR_BIN");
-  const std::string cmd = std::string(bin ? bin : "build/sar") + " " + args + " 2>&1";
+  return bin ? bin : "build/sar";
+}
+
+CliResult run_sar(const std::string& args) { return run_command(sar_binary() + " " + args); }
+
+CliResult run_command(const std::string& shell_command) {
+  const std::string cmd = shell_command + " 2>&1";
   FILE* pipe = popen(cmd.c_str(), "r");
   REQUIRE_MESSAGE(pipe, "cannot run ", cmd);
   CliResult r{0, ""};

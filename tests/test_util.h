@@ -46,6 +46,8 @@ struct CliResult {
   std::string output;
 };
 CliResult run_sar(const std::string& args);
+std::string sar_binary();                               // $SAR_BIN or build/sar
+CliResult run_command(const std::string& shell_command);  // any command, the same way
 
 // The message of the sar::Error that `run` throws (without its file:line), or "(no error)".
 std::string error_of(const std::function<void()>& run);
