@@ -16,6 +16,7 @@
 
 using namespace sar;
 using sar::test::coco_dataset_options;
+using sar::test::max_abs_diff;
 using sar::test::run_command;
 using sar::test::run_sar;
 using sar::test::sar_binary;
@@ -61,6 +62,14 @@ TrainOptions quiet_run(const std::string& name, const std::string& device) {
   options.device = device;
   options.quiet = true;
   return options;
+}
+
+// One tensor of a safetensors file, by name.
+Tensor tensor_named(const std::string& path, const std::string& name) {
+  for (const auto& [n, t] : load_safetensors(path))
+    if (n == name) return t;
+  FAIL(path, " holds no tensor '", name, "'");
+  return Tensor();
 }
 
 // Every floating-point tensor of a safetensors file holds finite numbers only.
@@ -110,6 +119,39 @@ TEST_CASE("train: a fresh run into a folder that holds another run's checkpoints
   CHECK(message.find(first.out_dir + " already holds a training run (checkpoints/last.safetensors): continue it with "
                      "sar train --resume " + first.out_dir) != std::string::npos);
   CHECK(file_bytes(last) == before);
+}
+
+TEST_CASE("train: model.pretrained loads weights by name; a file that fits nothing is refused; a resume needs no file") {
+  RunConfig config = tiny_config();
+  config.train.max_steps = 1;
+  const TrainOptions first = quiet_run("pretrained_source", "cpu");
+  train_run(config, first);  // its best.safetensors: every tensor of this model
+  const std::string dir = temp_dir("pretrained");
+  const std::string weights = dir + "/weights.safetensors";
+  std::ofstream(weights, std::ios::binary) << file_bytes(first.out_dir + "/checkpoints/best.safetensors");
+
+  config.pretrained = weights;
+  config.train.schedule.lr = 1e-30;  // the step moves no weight by a representable amount
+  TrainOptions start = quiet_run("pretrained_run", "cpu");
+  start.stop_at_step = 1;
+  CHECK(train_run(config, start).steps == 1);
+  const Tensor trained = tensor_named(start.out_dir + "/checkpoints/last.safetensors", "model.backbone.layer1.0.conv1.weight");
+  CHECK(max_abs_diff(trained, tensor_named(weights, "backbone.layer1.0.conv1.weight")) == 0);
+  std::remove(weights.c_str());  // the resume takes every weight from its checkpoint
+  TrainOptions resume = start;
+  resume.stop_at_step = 0;
+  resume.resume = true;
+  config.train.max_steps = 2;
+  CHECK(train_run(config, resume).steps == 2);
+
+  // A torchvision-style name without the pose model's 'backbone.' prefix fits nothing.
+  const std::string unprefixed = dir + "/unprefixed.safetensors";
+  save_safetensors(unprefixed, {{"layer1.0.conv1.weight", Tensor::zeros({64, 64, 3, 3})}});
+  config.pretrained = unprefixed;
+  const std::string message = sar::test::error_of([&] { train_run(config, quiet_run("pretrained_bad", "cpu")); });
+  CHECK(message.find("model.pretrained=" + unprefixed + ": none of its tensors fits this model (") != std::string::npos);
+  CHECK(message.find("unexpected tensor 'layer1.0.conv1.weight'") != std::string::npos);
+  CHECK(message.find("--add-prefix backbone") != std::string::npos);
 }
 
 TEST_CASE("train: a diverging run stops at the first non-finite step and saves no NaN") {

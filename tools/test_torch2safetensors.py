@@ -6,7 +6,7 @@
 
 Randomly initialized torchvision ResNets (nothing downloaded; BN statistics and affine
 parameters randomized, so a swapped mean and variance would show) are saved as .pth, converted
-with --add-prefix backbone., and loaded into our pose models:
+with --add-prefix backbone. (once as plain "backbone": the dot is added), and loaded into our pose models:
   1. resnet18, float16, in an mmpose-style checkpoint dict with DataParallel's 'module.'
      prefix: every backbone tensor loads, only head.* is missing, only backbone.fc.* unexpected;
   2. the same file into resnet50: the mis-shaped tensors are listed by name;
@@ -107,7 +107,7 @@ def main():
         # 5 (first the conversion it needs). float32 ResNet-50 and its C5 on a fixed input
         r50 = randomized("resnet50")
         torch.save(r50.state_dict(), path("r50.pth"))
-        rc, out = convert(path("r50.pth"), path("r50.safetensors"), "--add-prefix", "backbone.")
+        rc, out = convert(path("r50.pth"), path("r50.safetensors"), "--add-prefix", "backbone")  # the dot is added
         check(rc == 0 and "320 tensors (267 float32, 53 int64)" in out, "resnet50 .pth converts", out)
         rc, out = run([sar, "info", "--model", "resnet50", "--weights", path("r50.safetensors"), "--allow-partial"])
         missing = listed(out, "missing")

@@ -8,7 +8,8 @@ IN is a state_dict (torchvision's, torch.save(model.state_dict())) or a checkpoi
 holds one under 'state_dict' (mmpose, mmcv) or 'model' (the official HRNet and others).
 Names: --strip-prefix removes P from every name that starts with it (e.g. 'module.' left by
 DataParallel), then --add-prefix puts P in front of every name (e.g. 'backbone.' to load a
-torchvision ResNet into a pose model, whose names are backbone.*, head.*).
+torchvision ResNet into a pose model, whose names are backbone.*, head.*). Names are module paths,
+so a prefix given without its final dot gets one ('backbone' is 'backbone.').
 Dtypes: float32, float64, bfloat16 and int64 (BN's num_batches_tracked) are kept; float16
 becomes float32 (said in the summary); any other dtype is refused, naming the tensor.
 
@@ -76,11 +77,16 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("input", help="a .pth state_dict or checkpoint dict")
     ap.add_argument("output", help="the .safetensors file to write")
-    ap.add_argument("--strip-prefix", default="", help="removed from names that start with it, e.g. 'module.'")
-    ap.add_argument("--add-prefix", default="", help="put in front of every name, e.g. 'backbone.'")
+    ap.add_argument("--strip-prefix", default="", help="removed from names that start with it, e.g. 'module.' "
+                    "(the dot is added if missing)")
+    ap.add_argument("--add-prefix", default="", help="put in front of every name, e.g. 'backbone.' "
+                    "(the dot is added if missing)")
     ap.add_argument("--trust-pickle", action="store_true", help="full unpickling (runs code from the file)")
     args = ap.parse_args()
 
+    # Names are dot-separated module paths, so a prefix is one too: 'backbone' means 'backbone.'.
+    args.strip_prefix, args.add_prefix = (p + "." if p and not p.endswith(".") else p
+                                          for p in (args.strip_prefix, args.add_prefix))
     state = read_state_dict(args.input, args.trust_pickle)
     if not state:
         fail(f"{args.input}: the state_dict is empty")

@@ -116,10 +116,18 @@ Run::Run(const RunConfig& config, const TrainOptions& options)
   const DatasetMeta& meta = train_source_->meta();
   Generator gen(config_.seed);
   model_ = std::make_unique<PoseModel>(model_config(config_, meta.num_keypoints()), gen);
-  if (!config_.pretrained.empty()) {
+  // Starting weights (a resume takes them all from its checkpoint, so it needs no file here).
+  if (!config_.pretrained.empty() && !options_.resume) {
     const LoadReport report = load_model(config_.pretrained, *model_, /*allow_partial=*/true);
+    // A file that fits nothing would leave the whole model random without a word.
+    SAR_CHECK(!report.loaded.empty(), "model.pretrained=", config_.pretrained,
+              ": none of its tensors fits this model (", report.describe(),
+              "); a torchvision backbone needs the names prefixed: tools/torch2safetensors.py --add-prefix backbone");
     progress_line_.message(cat("pretrained: ", report.loaded.size(), " tensors loaded from ", config_.pretrained,
                                report.complete() ? "" : "; not matched: " + report.describe()));
+  } else if (config_.pretrained.empty() && config_.data.dataset != "synthetic") {
+    progress_line_.message("model.pretrained is not set: the backbone starts from random weights (the paper's "
+                           "recipe starts from ImageNet weights: --set model.pretrained=FILE)");
   }
   model_->to(device_);
   optimizer_ = std::make_unique<Optimizer>(config_.train.optimizer, model_->named_parameters());
