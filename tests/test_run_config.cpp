@@ -144,7 +144,8 @@ TEST_CASE("run_config: unknown keys, wrong types and values out of range name th
     return error_of([&] { run_config_from_json(json::parse(text), "configs/x.json"); });
   };
   CHECK(error_for(R"({"train": {"lr_rate": 1}})") ==
-        "configs/x.json: train.lr_rate is not a config key (train has: epochs, batch_size, max_steps, optimizer, lr, "
+        "configs/x.json: train.lr_rate is not a config key (train has: epochs, batch_size, accumulate_batches, "
+        "max_steps, optimizer, lr, "
         "beta1, beta2, eps, momentum, weight_decay, schedule, milestones, gamma, warmup_iters, warmup_factor, "
         "clip_grad_norm, eval_every, checkpoint_every_steps, log_every)");
   CHECK(error_for(R"({"modle": {}})") ==

@@ -154,6 +154,45 @@ TEST_CASE("train: model.pretrained loads weights by name; a file that fits nothi
   CHECK(message.find("--add-prefix backbone") != std::string::npos);
 }
 
+TEST_CASE("train: train.accumulate_batches averages its batches' gradients into one step") {
+  // Plain SGD moves the weights by -lr * gradient. The gradients of batches 1 and 2 at the
+  // initial weights w0, each on its own: batch 1's from a one-step run; batch 2's from a two-step
+  // run whose first step has lr * 1e-30 (warmup), which moves nothing. One step over both
+  // batches must move the weights by the mean of those two moves.
+  RunConfig config = tiny_config();
+  config.train.optimizer.name = "sgd";
+  config.train.optimizer.momentum = 0;
+  config.train.schedule.warmup_factor = 1e-30;
+  const auto moved = [&](const std::string& name, int accumulate, int warmup, int steps) {
+    config.train.accumulate_batches = accumulate;
+    config.train.schedule.warmup_iters = warmup;
+    TrainOptions options = quiet_run(name, "cpu");
+    options.stop_at_step = steps;
+    CHECK(train_run(config, options).steps == steps);
+    const std::string last = options.out_dir + "/checkpoints/last.safetensors";
+    CHECK(read_safetensors_index(last).metadata.at("batch") == std::to_string(accumulate * steps));
+    std::vector<double> values;  // every trained weight (BN's running statistics left out)
+    for (const auto& [n, t] : load_safetensors(last))
+      if (n.rfind("model.", 0) == 0 && n.find("running_") == std::string::npos && is_floating(t.dtype()))
+        for (double v : t.to_vector()) values.push_back(v);
+    return values;
+  };
+  const std::vector<double> w0 = moved("acc_w0", 1, 2, 1);          // one step of lr * 1e-30
+  const std::vector<double> first = moved("acc_first", 1, 0, 1);    // batch 1 alone
+  const std::vector<double> second = moved("acc_second", 1, 2, 2);  // batch 2 alone, from w0
+  const std::vector<double> both = moved("acc_both", 2, 0, 1);      // one step over batches 1 and 2
+  REQUIRE(w0.size() == both.size());
+  double step = 0, off = 0;
+  for (size_t i = 0; i < w0.size(); ++i) {
+    const double expected = ((first[i] - w0[i]) + (second[i] - w0[i])) / 2;
+    step += std::pow(both[i] - w0[i], 2);
+    off += std::pow(both[i] - w0[i] - expected, 2);
+  }
+  INFO("step ", std::sqrt(step), ", off the mean of the two batches' steps by ", std::sqrt(off));
+  CHECK(step > 0);
+  CHECK(std::sqrt(off) < 1e-3 * std::sqrt(step));
+}
+
 TEST_CASE("train: a diverging run stops at the first non-finite step and saves no NaN") {
   RunConfig config = tiny_config();
   config.train.schedule.lr = 1e30;  // Adam moves every weight by ~lr: the activations overflow within a few steps

@@ -191,6 +191,7 @@ std::vector<Key> config_keys(RunConfig* c) {
       number_key("data.augment.sigma", &a.sigma, above(0)),
       integer_key("train.epochs", &t.epochs, at_least(1)),
       integer_key("train.batch_size", &t.batch_size, at_least(1)),
+      integer_key("train.accumulate_batches", &t.accumulate_batches, at_least(1)),
       integer_key("train.max_steps", &t.max_steps, at_least(0)),
       string_key("train.optimizer", &t.optimizer.name, {"adam", "sgd"}),
       number_key("train.lr", &t.schedule.lr, above(0)),

@@ -80,6 +80,8 @@ struct DataConfig {
 struct TrainConfig {
   int epochs = 210;
   int batch_size = 32;
+  int accumulate_batches = 1;         // batches whose gradients one optimizer step averages: the official
+                                      //   2 GPUs x 96 on one device is batch_size 96, accumulate_batches 2
   int64_t max_steps = 0;              // > 0: stop after this many optimizer steps (tests, quick runs)
   OptimizerConfig optimizer;          // keys train.optimizer (its name: adam | sgd), train.beta1, beta2,
                                       //   eps (adam), train.momentum (sgd), train.weight_decay

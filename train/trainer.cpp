@@ -14,6 +14,7 @@
 #include "core/atomic_write.h"
 #include "core/caching_allocator.h"
 #include "core/error.h"
+#include "core/ops/elementwise.h"
 #include "core/tape.h"
 #include "datasets/image_io.h"
 #include "models/checkpoint_io.h"
@@ -61,7 +62,16 @@ class Run {
   TrainSummary train();
 
  private:
-  void train_step(const Batch& batch, int epoch);
+  // One batch forward and backward, its gradients added to the parameters' (train.accumulate_batches
+  // of them make a step); then the step itself: guard, optional clip, optimizer, log row.
+  void add_gradients(const Batch& batch, int epoch);
+  void optimizer_step(int epoch);
+  // An epoch's batches, a whole number of steps (a last, incomplete step is dropped, as the
+  // loader drops an incomplete batch).
+  int64_t batches_per_epoch() const {
+    const int64_t per_step = config_.train.accumulate_batches;
+    return int64_t(loader_->batches_per_epoch()) / per_step * per_step;
+  }
   void evaluate_and_plot(int epoch);
   void evaluate_and_save(int epoch);
   void save_checkpoint();
@@ -89,7 +99,8 @@ class Run {
   Evaluation last_eval_;
   int64_t resumed_at_ = -1;  // the step the run resumed at (-1: a fresh run): logs keep rows up to it
   bool resumed_mid_eval_ = false;  // the checkpoint was written before an evaluation the run died in
-  double loss_ = 0, lr_ = 0;
+  double loss_ = 0, lr_ = 0;  // the last batch's loss, the lr of the step under way
+  double step_loss_ = 0;      // the mean loss of the step's batches so far
 };
 
 Run::Run(const RunConfig& config, const TrainOptions& options)
@@ -167,26 +178,34 @@ Run::Run(const RunConfig& config, const TrainOptions& options)
   lc.device = device_;
   lc.crop = crop_config(config_, Split::Train, model_->feature_stride(), model_->head().needs_heatmaps());
   loader_ = std::make_unique<Loader>(train_source_, lc);
-  SAR_CHECK(loader_->batches_per_epoch() > 0, "sar train: the training set has ", train_source_->size(),
-            " samples, fewer than one batch of ", lc.batch_size);
+  SAR_CHECK(batches_per_epoch() > 0, "sar train: the training set has ", train_source_->size(),
+            " samples, fewer than one step of ", config_.train.accumulate_batches, " batch(es) of ", lc.batch_size);
 
   train_log_ = std::make_unique<CsvLog>(path("train_log.csv"),
                                         std::vector<std::string>{"step", "epoch", "lr", "loss", "grad_norm"}, resumed_at_);
   evaluator_ = std::make_unique<Evaluator>(config_, options_.out_dir);
 }
 
-void Run::train_step(const Batch& batch, int epoch) {
-  const double lr = lr_ = learning_rate(schedule_, state_.step, epoch);
+void Run::add_gradients(const Batch& batch, int epoch) {
+  lr_ = learning_rate(schedule_, state_.step, epoch);
   model_->train();
   Tensor loss = model_->loss(batch.images, batch.targets);
+  // Each batch's loss is its mean; a step averages its batches' gradients, as data-parallel
+  // training averages its devices' (one batch: the loss as it is).
+  const int batches = config_.train.accumulate_batches;
   // The loss is read once the backward pass is queued: reading it waits for the GPU, which could
   // otherwise run the forward pass while the host queues the backward one.
-  backward(loss);
+  backward(batches == 1 ? loss : loss * (1.0 / batches));
   loss_ = loss.item();
-  const int64_t step = state_.step + 1;
-  SAR_CHECK(std::isfinite(loss_), "step ", step, " (epoch ", epoch + 1, "): the loss is ", loss_,
+  SAR_CHECK(std::isfinite(loss_), "step ", state_.step + 1, " (epoch ", epoch + 1, "): the loss is ", loss_,
             "; stopped before applying it. The last checkpoint is ", path("checkpoints/last.safetensors"),
             " (try a lower train.lr or train.clip_grad_norm)");
+  step_loss_ += loss_ / batches;
+  ++state_.batch;
+}
+
+void Run::optimizer_step(int epoch) {
+  const int64_t step = state_.step + 1;
   const NamedTensors& params = optimizer_->params();
   // One pass over the gradients gives the norm (logged, clipped to) and the guard: the norm is
   // finite exactly when every gradient is (clip_grad_norm leaves non-finite gradients untouched).
@@ -199,12 +218,12 @@ void Run::train_step(const Batch& batch, int epoch) {
               "; stopped before applying it. The last checkpoint is ", path("checkpoints/last.safetensors"),
               " (try a lower train.lr or train.clip_grad_norm)");
   }
-  optimizer_->step(lr);
+  optimizer_->step(lr_);
   model_->zero_grad();
   state_.step = step;
-  ++state_.batch;
   if (step % config_.train.log_every == 0)
-    train_log_->append({double(step), double(epoch), lr, loss_, grad_norm});
+    train_log_->append({double(step), double(epoch), lr_, step_loss_, grad_norm});
+  step_loss_ = 0;
 }
 
 // Checkpoints need room for last.safetensors (model + optimizer state) and best.safetensors (the
@@ -276,10 +295,12 @@ TrainSummary Run::train() {
   const StopSignals signals;  // Ctrl-C / SIGTERM from here on: stop after the step, saved
   const auto start = std::chrono::steady_clock::now();
   const TrainConfig& t = config_.train;
-  const int64_t batches = int64_t(loader_->batches_per_epoch());
+  const int64_t batches = batches_per_epoch();
   progress_line_.message(cat("training ", config_.model.backbone, " + ", config_.model.head, " head on ",
                              device_label(), " (", train_source_->size(), " samples, ", batches, " batches of ",
-                             t.batch_size, " per epoch, ", t.epochs, " epochs) -> ", options_.out_dir));
+                             t.batch_size, " per epoch",
+                             t.accumulate_batches > 1 ? cat(", ", t.accumulate_batches, " a step") : std::string(), ", ",
+                             t.epochs, " epochs) -> ", options_.out_dir));
   if (state_.pending_eval >= 0) evaluate_and_save(state_.pending_eval);  // the run died during this evaluation
   bool done = t.max_steps > 0 && state_.step >= t.max_steps;
   for (int epoch = state_.epoch; epoch < t.epochs && !done; ++epoch) {
@@ -287,10 +308,12 @@ TrainSummary Run::train() {
     loader_->start_epoch(epoch, size_t(state_.batch));
     progress_line_.start_epoch(epoch, t.epochs, batches, state_.batch);
     Batch batch;
-    while (!done && loader_->next(&batch)) {
+    while (!done && state_.batch < batches && loader_->next(&batch)) {
       const int64_t b = state_.batch;
-      train_step(batch, epoch);
+      add_gradients(batch, epoch);
       progress_line_.step(b, loss_, lr_, batch.images.shape()[0]);
+      if (state_.batch % t.accumulate_batches != 0) continue;  // the step has more batches to come
+      optimizer_step(epoch);
       done = t.max_steps > 0 && state_.step >= t.max_steps;
       const bool stop_here = options_.stop_at_step > 0 && state_.step == options_.stop_at_step;
       const int signal = done ? 0 : signals.received();  // after the last step, the run just ends
