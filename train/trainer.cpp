@@ -299,7 +299,7 @@ TrainSummary Run::train() {
   progress_line_.message(cat("training ", config_.model.backbone, " + ", config_.model.head, " head on ",
                              device_label(), " (", train_source_->size(), " samples, ", batches, " batches of ",
                              t.batch_size, " per epoch",
-                             t.accumulate_batches > 1 ? cat(", ", t.accumulate_batches, " a step") : std::string(), ", ",
+                             t.accumulate_batches > 1 ? cat(", ", t.accumulate_batches, " batches a step") : std::string(), ", ",
                              t.epochs, " epochs) -> ", options_.out_dir));
   if (state_.pending_eval >= 0) evaluate_and_save(state_.pending_eval);  // the run died during this evaluation
   bool done = t.max_steps > 0 && state_.step >= t.max_steps;
