@@ -60,24 +60,31 @@ bool is_integer(const json& value) {
   return value.is_number_float() && std::floor(value.get<double>()) == value.get<double>();
 }
 
+// An integral JSON number as an Int, refused (naming the key) unless the type holds it: converting
+// a double past an integer type's range is undefined behaviour.
+template <typename Int>
+Int integer_value(const json& value, const std::string& path, const std::string& where) {
+  SAR_CHECK(is_integer(value), where, ": ", path, " must be an integer, got ", describe(value));
+  const Range fits = between(double(std::numeric_limits<Int>::min()), double(std::numeric_limits<Int>::max()));
+  // double(max) of a 64-bit Int is 2^digits, past what it holds: a float must stay below it, an
+  // unsigned integer is compared exactly.
+  const uint64_t max = uint64_t(std::numeric_limits<Int>::max());
+  const bool holds = value.is_number_float() ? value.get<double>() < std::ldexp(1.0, std::numeric_limits<Int>::digits)
+                                             : !value.is_number_unsigned() || value.get<uint64_t>() <= max;
+  SAR_CHECK(fits.contains(value.get<double>()) && holds, where, ": ", path, " must be ", fits.text(),
+            " (its C++ type), got ", value.dump());
+  return value.is_number_float() ? Int(value.get<double>()) : value.get<Int>();
+}
+
 // An integer key of any integer type (1e3 is accepted: it is integral).
 template <typename Int>
 Key integer_key(const std::string& path, Int* field, Range range) {
-  const Range fits = between(double(std::numeric_limits<Int>::min()), double(std::numeric_limits<Int>::max()));
-  const double past_max = std::ldexp(1.0, std::numeric_limits<Int>::digits);
   return {path, [field] { return json(*field); },
-          [path, field, range, fits, past_max](const json& value, const std::string& where) {
+          [path, field, range](const json& value, const std::string& where) {
             SAR_CHECK(is_integer(value), where, ": ", path, " must be an integer, got ", describe(value));
             SAR_CHECK(range.contains(value.get<double>()), where, ": ", path, " must be ", range.text(), ", got ",
                       value.dump());
-            // double(max) of a 64-bit Int is 2^digits, past what it holds: a float must stay below
-            // it, an unsigned integer is compared exactly.
-            const uint64_t max = uint64_t(std::numeric_limits<Int>::max());
-            const bool holds = value.is_number_float() ? value.get<double>() < past_max
-                                                       : !value.is_number_unsigned() || value.get<uint64_t>() <= max;
-            SAR_CHECK(fits.contains(value.get<double>()) && holds, where, ": ", path, " must be ", fits.text(),
-                      " (its C++ type), got ", value.dump());
-            *field = value.is_number_float() ? Int(value.get<double>()) : value.get<Int>();
+            *field = integer_value<Int>(value, path, where);
           }};
 }
 
@@ -121,8 +128,8 @@ Key size_key(const std::string& path, int* h, int* w) {
             SAR_CHECK(value.is_array() && value.size() == 2 && is_integer(value[0]) && is_integer(value[1]) &&
                           value[0].get<double>() > 0 && value[1].get<double>() > 0,
                       where, ": ", path, " must be [h, w], two integers > 0, got ", describe(value));
-            *h = int(value[0].get<double>());
-            *w = int(value[1].get<double>());
+            *h = integer_value<int>(value[0], path, where);
+            *w = integer_value<int>(value[1], path, where);
           }};
 }
 
@@ -133,7 +140,7 @@ Key milestones_key(const std::string& path, std::vector<int>* field) {
             SAR_CHECK(value.is_array() && std::all_of(value.begin(), value.end(), is_integer), where, ": ", path,
                       " must be an array of integers, got ", describe(value));
             std::vector<int> epochs;
-            for (const json& epoch : value) epochs.push_back(int(epoch.get<double>()));
+            for (const json& epoch : value) epochs.push_back(integer_value<int>(epoch, path, where));
             for (size_t i = 0; i < epochs.size(); ++i)
               SAR_CHECK(epochs[i] >= 0 && (i == 0 || epochs[i] > epochs[i - 1]), where, ": ", path,
                         " must be increasing epochs >= 0, got ", value.dump());
