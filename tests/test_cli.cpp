@@ -22,13 +22,36 @@ TEST_CASE("sar cli: help and unknown commands") {
 }
 
 TEST_CASE("sar cli: every verb answers --help with its usage") {
-  for (const char* verb : {"info", "score", "data", "data show", "bench layers", "bench sar", "bench model", "bench data",
+  for (const char* verb : {"info", "score", "data", "data show", "bench", "bench layers", "bench sar", "bench model",
+                           "bench data",
                            "train", "eval", "infer", "gradcheck", "compare"}) {
     const CliResult help = run_sar(std::string(verb) + " --help");
     INFO(verb, ": ", help.output);
     CHECK(help.exit_code == 0);
     CHECK(help.output.find(std::string("usage: sar ") + verb) != std::string::npos);
   }
+}
+
+TEST_CASE("sar cli: an option given twice, or a number out of its range, is refused naming the option") {
+  const CliResult twice = run_sar("train --config configs/synthetic_demo.json --config configs/lspet_sar.json --out x");
+  CHECK(twice.exit_code == 1);
+  CHECK(twice.output.find("sar train --config: given twice ('configs/lspet_sar.json' the second time)") !=
+        std::string::npos);
+  const CliResult seed = run_sar("data show --seed -1 --out x.png");
+  CHECK(seed.exit_code == 1);
+  CHECK(seed.output.find("sar data show --seed: must be >= 0, got -1") != std::string::npos);
+  const CliResult channels = run_sar("gradcheck --model resnet18 --head sar --deconv-channels 0");
+  CHECK(channels.exit_code == 1);
+  CHECK(channels.output.find("sar gradcheck --deconv-channels: must be >= 1, got 0") != std::string::npos);
+  const CliResult rtol = run_sar("gradcheck --op add --rtol 0");
+  CHECK(rtol.exit_code == 1);
+  CHECK(rtol.output.find("sar gradcheck --rtol: must be > 0, got 0") != std::string::npos);
+  const CliResult unused = run_sar("data show --json a.json --out x.png");
+  CHECK(unused.exit_code == 1);
+  CHECK(unused.output.find("--json and --images read a COCO data set: add --dataset coco") != std::string::npos);
+  const CliResult bench = run_sar("bench");
+  CHECK(bench.exit_code == 2);
+  CHECK(bench.output.find("usage: sar bench layers|sar|model|data") != std::string::npos);
 }
 
 TEST_CASE("sar cli: info says which device auto picks") {

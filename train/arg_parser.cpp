@@ -13,12 +13,13 @@ void ArgParser::value(const std::string& name, std::string* out) {
   takes_value_[name] = [out](const std::string& v) { *out = v; };
 }
 
-void ArgParser::value(const std::string& name, int* out) {
-  takes_value_[name] = [this, name, out](const std::string& v) {
+void ArgParser::value(const std::string& name, int* out, int min) {
+  takes_value_[name] = [this, name, out, min](const std::string& v) {
     char* end = nullptr;
     const long n = std::strtol(v.c_str(), &end, 10);
     SAR_CHECK(!v.empty() && *end == '\0' && n >= INT32_MIN && n <= INT32_MAX, command_, " ", name,
               ": expected an integer, got '", v, "'");
+    SAR_CHECK(n >= min, command_, " ", name, ": must be >= ", min, ", got ", n);
     *out = int(n);
   };
 }
@@ -29,6 +30,14 @@ void ArgParser::value(const std::string& name, double* out) {
     const double x = std::strtod(v.c_str(), &end);
     SAR_CHECK(!v.empty() && *end == '\0', command_, " ", name, ": expected a number, got '", v, "'");
     *out = x;
+  };
+}
+
+void ArgParser::positive(const std::string& name, double* out) {
+  value(name, out);
+  takes_value_[name] = [this, name, out, parse = takes_value_[name]](const std::string& v) {
+    parse(v);
+    SAR_CHECK(*out > 0, command_, " ", name, ": must be > 0, got ", v);
   };
 }
 
@@ -43,6 +52,7 @@ void ArgParser::toggle(const std::string& name, bool* out) {
 
 void ArgParser::repeated(const std::string& name, std::vector<std::string>* out) {
   takes_value_[name] = [out](const std::string& v) { out->push_back(v); };
+  repeatable_.insert(name);
 }
 
 void ArgParser::positional(std::vector<std::string>* out) { positional_ = out; }
@@ -58,6 +68,8 @@ bool ArgParser::parse(int argc, char** argv) {
       it->second();
     } else if (auto v = takes_value_.find(arg); v != takes_value_.end()) {
       SAR_CHECK(i + 1 < argc, command_, " ", arg, ": missing value; see ", command_, " --help");
+      SAR_CHECK(!given(arg) || repeatable_.count(arg), command_, " ", arg, ": given twice ('", argv[i + 1],
+                "' the second time); see ", command_, " --help");
       v->second(argv[++i]);
     } else if (positional_ && !arg.empty() && arg[0] != '-') {
       positional_->push_back(arg);

@@ -1,6 +1,7 @@
 // arg_parser.h: the options of one `sar` command, declared once and parsed with uniform errors:
 //   sar eval: unknown option '--flipp'; see sar eval --help
 //   sar eval --batch: expected an integer, got 'x'
+//   sar eval --out: given twice; see sar eval --help
 //
 //   ArgParser args("sar eval", kUsage);
 //   args.value("--config", &config_path);      // --config FILE
@@ -12,6 +13,7 @@
 //   args.require("--config");                  // after parse: throws when it was not given
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <set>
@@ -24,9 +26,11 @@ class ArgParser {
  public:
   ArgParser(std::string command, const char* usage) : command_(std::move(command)), usage_(usage) {}
 
+  // An option that takes a value takes it once ("--out a --out b" is refused, not resolved).
   void value(const std::string& name, std::string* out);
-  void value(const std::string& name, int* out);
+  void value(const std::string& name, int* out, int min = INT32_MIN);  // refused below min
   void value(const std::string& name, double* out);
+  void positive(const std::string& name, double* out);                  // refused unless > 0
   void flag(const std::string& name, bool* out);                         // present -> true
   void toggle(const std::string& name, bool* out);                       // --name -> true, --no-name -> false
   void repeated(const std::string& name, std::vector<std::string>* out);  // each occurrence appended
@@ -44,6 +48,7 @@ class ArgParser {
   std::map<std::string, std::function<void(const std::string&)>> takes_value_;
   std::map<std::string, std::function<void()>> takes_none_;
   std::set<std::string> given_;
+  std::set<std::string> repeatable_;  // the repeated() options
   std::vector<std::string>* positional_ = nullptr;
 };
 

@@ -12,6 +12,7 @@
 #include "datasets/image_io.h"
 #include "datasets/loader.h"
 #include "eval/visualize.h"
+#include "train/arg_parser.h"
 
 namespace sar {
 
@@ -52,31 +53,30 @@ Image annotated_crop(const Batch& batch, int64_t k, const TopdownConfig& crop, c
 }
 
 int show_main(int argc, char** argv) {
-  std::string dataset = "synthetic", json, images, out;
-  int count = 16;
-  uint64_t seed = 0;
+  std::string dataset = "synthetic", json, images, out, input;
+  int count = 16, seed = 0;
+  bool train = false;
+  ArgParser args("sar data show", kShowUsage);
+  args.value("--dataset", &dataset);
+  args.value("--json", &json);
+  args.value("--images", &images);
+  args.value("--input", &input);
+  args.value("--count", &count, 1);
+  args.value("--seed", &seed, 0);
+  args.flag("--train", &train);
+  args.value("--out", &out);
+  if (!args.parse(argc, argv)) return 0;
+  args.require("--out");
   LoaderConfig config;
-  config.crop.train = false;
-  for (int i = 0; i < argc; ++i) {
-    std::string a = argv[i];
-    bool has_value = i + 1 < argc;
-    if (a == "--dataset" && has_value) dataset = argv[++i];
-    else if (a == "--json" && has_value) json = argv[++i];
-    else if (a == "--images" && has_value) images = argv[++i];
-    else if (a == "--input" && has_value)
-      SAR_CHECK(std::sscanf(argv[++i], "%dx%d", &config.crop.input_h, &config.crop.input_w) == 2,
-                "sar data show --input: expected HxW, e.g. 256x192");
-    else if (a == "--count" && has_value) count = std::atoi(argv[++i]);
-    else if (a == "--seed" && has_value) seed = std::strtoull(argv[++i], nullptr, 10);
-    else if (a == "--train") config.crop.train = true;
-    else if (a == "--out" && has_value) out = argv[++i];
-    else if (a == "--help" || a == "-h") { std::fputs(kShowUsage, stdout); return 0; }
-    else SAR_THROW("sar data show: unknown option or missing value '", a, "'; see sar data show --help");
-  }
-  SAR_CHECK(!out.empty(), "sar data show: --out grid.png is required");
-  SAR_CHECK(count >= 1 && count <= 1024, "sar data show --count: expected 1 to 1024, got ", count);
-  SAR_CHECK(config.crop.input_h >= 8 && config.crop.input_w >= 8, "sar data show --input: expected at least 8x8, got ",
-            config.crop.input_h, "x", config.crop.input_w);
+  config.crop.train = train;
+  SAR_CHECK(input.empty() || std::sscanf(input.c_str(), "%dx%d", &config.crop.input_h, &config.crop.input_w) == 2,
+            "sar data show --input: expected HxW, e.g. 256x192, got '", input, "'");
+  SAR_CHECK(count <= 1024, "sar data show --count: expected 1 to 1024, got ", count);
+  SAR_CHECK(config.crop.input_h >= 8 && config.crop.input_w >= 8 && config.crop.input_h <= 4096 &&
+                config.crop.input_w <= 4096,
+            "sar data show --input: expected 8x8 to 4096x4096, got ", config.crop.input_h, "x", config.crop.input_w);
+  SAR_CHECK(dataset == "coco" || (json.empty() && images.empty()),
+            "sar data show: --json and --images read a COCO data set: add --dataset coco");
 
   std::shared_ptr<SampleSource> source;
   if (dataset == "synthetic") {
@@ -94,7 +94,7 @@ int show_main(int argc, char** argv) {
   config.workers = 1;  // one batch is all it shows: nothing to prefetch
   config.prefetch = 1;
   config.drop_last = false;
-  config.seed = seed;
+  config.seed = uint64_t(seed);
   config.crop.aspect = double(config.crop.input_w) / config.crop.input_h;
   config.crop.map_h = std::max(1, config.crop.input_h / 4);
   config.crop.map_w = std::max(1, config.crop.input_w / 4);

@@ -178,13 +178,13 @@ int gradcheck_main(int argc, char** argv) {
   args.value("--head", &head);
   args.value("--op", &op);
   args.value("--input", &input);
-  args.value("--samples", &samples);
-  args.value("--deconvs", &s.deconvs);
-  args.value("--deconv-channels", &s.deconv_channels);
-  args.value("--keypoints", &s.keypoints);
-  args.value("--seed", &seed);
-  args.value("--eps", &eps);
-  args.value("--rtol", &rtol);
+  args.value("--samples", &samples, 1);
+  args.value("--deconvs", &s.deconvs, 0);
+  args.value("--deconv-channels", &s.deconv_channels, 1);
+  args.value("--keypoints", &s.keypoints, 1);
+  args.value("--seed", &seed, 0);
+  args.positive("--eps", &eps);
+  args.positive("--rtol", &rtol);
   args.flag("--list", &list);
   if (!args.parse(argc, argv)) return 0;
   if (list) {
@@ -192,10 +192,9 @@ int gradcheck_main(int argc, char** argv) {
     return 0;
   }
   SAR_CHECK(!model_name.empty() || !op.empty(), "sar gradcheck: give --model (and --head) or --op; see sar gradcheck --help");
-  SAR_CHECK(input.empty() || std::sscanf(input.c_str(), "%dx%d", &s.input_h, &s.input_w) == 2,
-            "sar gradcheck --input: expected HxW, e.g. 64x48, got '", input, "'");
-  SAR_CHECK(samples >= 1, "sar gradcheck --samples: must be >= 1, got ", samples);
-  SAR_CHECK(eps > 0, "sar gradcheck --eps: must be > 0, got ", eps);
+  SAR_CHECK(input.empty() || (std::sscanf(input.c_str(), "%dx%d", &s.input_h, &s.input_w) == 2 && s.input_h > 0 &&
+                               s.input_w > 0),
+            "sar gradcheck --input: expected HxW, two sizes > 0, e.g. 64x48, got '", input, "'");
   s.seed = uint64_t(seed);
 
   int failures = 0, checks = 0;

@@ -248,6 +248,14 @@ void prefer_passive_omp_wait(char** argv) {
 
 }  // namespace
 
+const char* const kBenchUsage =
+    "usage: sar bench layers|sar|model|data [--help]\n"
+    "  Speed against PyTorch measured in the same run (make bench runs all four):\n"
+    "  layers   conv/deconv forward+backward timings of ResNet-50 shapes\n"
+    "  sar      SAR loss forward+backward and decode timings, with GB/s\n"
+    "  model    a whole model's training step: img/s and peak memory\n"
+    "  data     input pipeline samples/s on LSPET (decode, augment, targets)\n";
+
 int main(int argc, char** argv) {
   prefer_passive_omp_wait(argv);
   try {
@@ -261,7 +269,11 @@ int main(int argc, char** argv) {
     if (cmd == "bench" && argc >= 3 && std::string(argv[2]) == "sar") return sar::bench_sar_main(argc - 3, argv + 3);
     if (cmd == "bench" && argc >= 3 && std::string(argv[2]) == "model") return sar::bench_model_main(argc - 3, argv + 3);
     if (cmd == "bench" && argc >= 3 && std::string(argv[2]) == "data") return sar::bench_data_main(argc - 3, argv + 3);
-    if (cmd == "bench") SAR_THROW("sar bench: expected a benchmark name: layers, sar, model or data");
+    if (cmd == "bench") {
+      const bool help = argc >= 3 && (!std::strcmp(argv[2], "--help") || !std::strcmp(argv[2], "-h"));
+      std::fputs(kBenchUsage, help ? stdout : stderr);
+      return help ? 0 : 2;
+    }
     if (cmd == "data") return sar::data_main(argc - 2, argv + 2);
     if (cmd == "score") return sar::score_main(argc - 2, argv + 2);
     if (cmd == "compare") return sar::compare_main(argc - 2, argv + 2);

@@ -53,10 +53,10 @@ int train_main(int argc, char** argv) {
   args.value("--resume", &resume_dir);
   args.repeated("--set", &overrides);
   args.value("--device", &options.device);
-  args.value("--seed", &seed);
+  args.value("--seed", &seed, 0);
   args.flag("--deterministic", &options.deterministic);
   args.flag("--tf32", &options.tf32);
-  args.value("--stop-at-step", &stop_at_step);
+  args.value("--stop-at-step", &stop_at_step, 1);
   if (!args.parse(argc, argv)) return 0;
   options.stop_at_step = stop_at_step;
   options.progress_tty = ::isatty(2) == 1;
