@@ -11,6 +11,7 @@
 #include <set>
 
 #include "core/atomic_write.h"
+#include "core/input_file.h"
 
 namespace sar {
 
@@ -82,19 +83,18 @@ static SafetensorsEntry parse_entry(const std::string& name, const json& value, 
 }
 
 SafetensorsIndex read_safetensors_index(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  SAR_CHECK(in, path, ": cannot open (", std::strerror(errno), ")");
+  std::ifstream in = open_input_file(path);
   const uint64_t size = file_size(in);
   SAR_CHECK(size >= 8, path, ": truncated: ", size, " bytes, shorter than the 8-byte header length");
   unsigned char len_bytes[8];
-  in.read(reinterpret_cast<char*>(len_bytes), 8);
+  SAR_CHECK(in.read(reinterpret_cast<char*>(len_bytes), 8), path, ": read failed (", std::strerror(errno), ")");
   uint64_t header_len = 0;
   for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | len_bytes[i];  // little-endian
   SAR_CHECK(header_len <= size - 8, path, ": header length ", header_len, " runs past the end of the file (",
             size, " bytes); the file is truncated or not safetensors");
   SAR_CHECK(header_len <= kMaxHeaderBytes, path, ": header length ", header_len, " exceeds the 100 MiB limit");
   std::string text(header_len, '\0');
-  in.read(text.data(), std::streamsize(header_len));
+  SAR_CHECK(in.read(text.data(), std::streamsize(header_len)), path, ": read failed (", std::strerror(errno), ")");
 
   json header;
   try {
@@ -140,8 +140,7 @@ SafetensorsIndex read_safetensors_index(const std::string& path) {
 std::vector<std::pair<std::string, Tensor>> load_safetensors(const std::string& path,
                                                              std::map<std::string, std::string>* metadata) {
   SafetensorsIndex index = read_safetensors_index(path);
-  std::ifstream in(path, std::ios::binary);
-  SAR_CHECK(in, path, ": cannot open (", std::strerror(errno), ")");
+  std::ifstream in = open_input_file(path);
   std::vector<std::pair<std::string, Tensor>> tensors;
   for (const SafetensorsEntry& e : index.entries) {
     Tensor t = Tensor::empty(e.shape, e.dtype, Device::CPU);

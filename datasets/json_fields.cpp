@@ -8,14 +8,14 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/input_file.h"
 
 namespace sar {
 
 using json = nlohmann::json;
 
 json read_json(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  SAR_CHECK(in, path, ": cannot open (", std::strerror(errno), ")");
+  std::ifstream in = open_input_file(path);
   std::ostringstream text;
   text << in.rdbuf();
   SAR_CHECK(!in.bad(), path, ": read failed (", std::strerror(errno), ")");

@@ -54,6 +54,16 @@ TEST_CASE("sar cli: an option given twice, or a number out of its range, is refu
   CHECK(bench.output.find("usage: sar bench layers|sar|model|data") != std::string::npos);
 }
 
+TEST_CASE("sar cli: a folder given where a file belongs is named as such") {
+  for (const char* command : {"train --config configs --out x", "eval --checkpoint configs --out x.json",
+                              "info --weights configs", "score --gt configs --results x.json --metric coco"}) {
+    const CliResult r = run_sar(command);
+    INFO(command, ": ", r.output);
+    CHECK(r.exit_code == 1);
+    CHECK(r.output.find("configs: is a folder, not a file") != std::string::npos);
+  }
+}
+
 TEST_CASE("sar cli: info says which device auto picks") {
   CliResult info = run_sar("info --device auto");
   CHECK(info.exit_code == 0);

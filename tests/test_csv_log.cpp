@@ -29,7 +29,7 @@ TEST_CASE("csv log: a resumed log keeps the rows up to the checkpoint's step; an
 
   std::ofstream(path, std::ios::trunc) << "";
   CHECK(test::error_of([&] { read_csv(path); }) == path + ": no header line");
-  CHECK(test::error_of([&] { read_csv(path + ".missing"); }) == path + ".missing: cannot open");
+  CHECK(test::error_of([&] { read_csv(path + ".missing"); }) == path + ".missing: cannot open (No such file or directory)");
   CsvLog fresh(path, {"step", "loss"}, 20);    // an empty file resumes as no rows
   CHECK(fresh.rows().empty());
 }

@@ -185,7 +185,7 @@ TEST_CASE("run_config: unknown keys, wrong types and values out of range name th
 
 TEST_CASE("run_config: load_run_config names a missing file and one that is not JSON") {
   CHECK(error_of([] { load_run_config("/nonexistent/c.json"); }) ==
-        "/nonexistent/c.json: cannot read the config file (does it exist?)");
+        "/nonexistent/c.json: cannot open (No such file or directory)");
   TempConfig broken("{\"train\": {\"lr\": }");
   CHECK(error_of([&] { load_run_config(broken.path); }).rfind(broken.path + ": not valid JSON: ", 0) == 0);
   TempConfig typo(R"({"train": {"epoch": 3}})");

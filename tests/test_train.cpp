@@ -307,6 +307,12 @@ TEST_CASE("sar train, eval and infer from the command line") {
   const auto unwritable = run_sar("train --config configs/synthetic_demo.json --out /proc/sar_run" + tiny);
   CHECK(unwritable.exit_code == 1);
   CHECK(unwritable.output.find("/proc/sar_run: cannot create the folder") != std::string::npos);
+  for (const char* change : {" --seed 5", " --set train.batch_size=2", " --set data.synthetic.train_samples=4"}) {
+    const auto changed = run_sar("train --resume " + dir + "/run" + change);
+    INFO(changed.output);
+    CHECK(changed.exit_code == 1);
+    CHECK(changed.output.find("sar train --resume: --") != std::string::npos);
+  }
   const auto not_a_run = run_sar("train --resume " + dir);
   CHECK(not_a_run.exit_code == 1);
   CHECK(not_a_run.output.find("sar train --resume " + dir + ": not a run folder (it has no config.json") !=
@@ -375,4 +381,25 @@ TEST_CASE("sar eval on a COCO-format data set with detector boxes, and its refus
                               " --out " + dir + "/r.json");
   CHECK(no_ann.exit_code == 1);
   CHECK(no_ann.output.find("missing.json") != std::string::npos);
+
+  // An output that would destroy an input, or cannot be written, is refused before any work.
+  const std::string coco = " --ann " + dir + "/coco.json --images " + dir;
+  const auto over_input = run_sar("eval --checkpoint " + ck + coco + " --out " + ck);
+  CHECK(over_input.exit_code == 1);
+  CHECK(over_input.output.find("sar eval --out " + ck + ": is the input " + ck + " itself") != std::string::npos);
+  const auto into_folder = run_sar("eval --checkpoint " + ck + coco + " --out " + dir);
+  CHECK(into_folder.exit_code == 1);
+  CHECK(into_folder.output.find(": is a folder; give a file name") != std::string::npos);
+  const auto no_folder = run_sar("eval --checkpoint " + ck + coco + " --out " + dir + "/nowhere/r.json");
+  CHECK(no_folder.exit_code == 1);
+  CHECK(no_folder.output.find("cannot write into the folder " + dir + "/nowhere") != std::string::npos);
+  CHECK(read_safetensors_index(ck).entries.size() > 0);  // still the checkpoint
+  // Detections that leave no one to evaluate say so.
+  std::ofstream(dir + "/no_dets.json") << "[]";
+  const auto no_boxes = run_sar("eval --checkpoint " + ck + coco + " --dets " + dir + "/no_dets.json --out " + dir +
+                                "/r.json");
+  INFO(no_boxes.output);
+  CHECK(no_boxes.exit_code == 1);
+  CHECK(no_boxes.output.find("the validation split has no one to evaluate: no box of " + dir + "/no_dets.json") !=
+        std::string::npos);
 }

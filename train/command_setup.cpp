@@ -1,6 +1,11 @@
 // command_setup.cpp: see command_setup.h.
 #include "train/command_setup.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <map>
 
 #include "core/error.h"
@@ -39,6 +44,22 @@ std::unique_ptr<PoseModel> trained_model(const RunConfig& config, int num_keypoi
   model->to(device);
   model->eval();
   return model;
+}
+
+void check_output_path(const std::string& command, const std::string& out, const std::vector<std::string>& inputs) {
+  struct stat target;
+  const bool exists = ::stat(out.c_str(), &target) == 0;
+  SAR_CHECK(!exists || !S_ISDIR(target.st_mode), command, " --out ", out, ": is a folder; give a file name");
+  for (const std::string& input : inputs) {
+    struct stat in;
+    SAR_CHECK(!exists || input.empty() || ::stat(input.c_str(), &in) != 0 || in.st_dev != target.st_dev ||
+                  in.st_ino != target.st_ino,
+              command, " --out ", out, ": is the input ", input, " itself; choose another name");
+  }
+  const size_t slash = out.rfind('/');
+  const std::string folder = slash == std::string::npos ? "." : slash == 0 ? "/" : out.substr(0, slash);
+  SAR_CHECK(::access(folder.c_str(), W_OK) == 0, command, " --out ", out, ": cannot write into the folder ", folder,
+            " (", std::strerror(errno), ")");
 }
 
 }  // namespace sar

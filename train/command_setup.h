@@ -22,4 +22,9 @@ RunConfig command_config(const std::string& command, const std::string& config_p
 std::unique_ptr<PoseModel> trained_model(const RunConfig& config, int num_keypoints, const std::string& checkpoint,
                                          Device device);
 
+// Refuses, before any work, an output path that cannot be written or would destroy an input:
+// "COMMAND --out OUT: ..." an existing folder, a missing or unwritable parent folder, or the
+// same file as one of `inputs` (e.g. --out given the checkpoint's own path).
+void check_output_path(const std::string& command, const std::string& out, const std::vector<std::string>& inputs);
+
 }  // namespace sar

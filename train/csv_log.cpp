@@ -9,6 +9,7 @@
 
 #include "core/atomic_write.h"
 #include "core/error.h"
+#include "core/input_file.h"
 
 namespace sar {
 
@@ -52,8 +53,7 @@ std::vector<double> CsvTable::column(const std::string& name, const std::string&
 }
 
 CsvTable read_csv(const std::string& path) {
-  std::ifstream in(path);
-  SAR_CHECK(in, path, ": cannot open");
+  std::ifstream in = open_input_file(path, std::ios::in);
   CsvTable table;
   std::string line;
   SAR_CHECK(std::getline(in, line) && !line.empty(), path, ": no header line");

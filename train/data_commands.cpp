@@ -13,6 +13,7 @@
 #include "datasets/loader.h"
 #include "eval/visualize.h"
 #include "train/arg_parser.h"
+#include "train/command_setup.h"
 
 namespace sar {
 
@@ -67,6 +68,7 @@ int show_main(int argc, char** argv) {
   args.value("--out", &out);
   if (!args.parse(argc, argv)) return 0;
   args.require("--out");
+  check_output_path("sar data show", out, {json});
   LoaderConfig config;
   config.crop.train = train;
   SAR_CHECK(input.empty() || std::sscanf(input.c_str(), "%dx%d", &config.crop.input_h, &config.crop.input_w) == 2,

@@ -65,6 +65,7 @@ int eval_main(int argc, char** argv) {
   args.require("--checkpoint");
   args.require("--out");
   SAR_CHECK(ann.empty() == images.empty(), "sar eval: --ann and --images go together");
+  check_output_path("sar eval", out, {checkpoint, config_path, ann, dets});
   if (!ann.empty()) {
     overrides.push_back("data.val.ann=" + from_cwd(ann));
     overrides.push_back("data.val.images=" + from_cwd(images));
@@ -79,7 +80,7 @@ int eval_main(int argc, char** argv) {
   auto model = trained_model(config, evaluator.source().meta().num_keypoints(), checkpoint, device);
   const Evaluation e = evaluator.run(*model, device, out);
   std::fputs(e.table.c_str(), stdout);
-  std::printf("results: %s (%zu people, flip test %s)\n", out.c_str(), evaluator.source().size(),
+  std::printf("results: %s (%zu people, flip test %s)\n", out.c_str(), e.results,
               config.eval.flip ? "on" : "off");
   if (as_json) {
     for (size_t i = 0; i < e.numbers.size(); ++i)

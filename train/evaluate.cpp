@@ -1,6 +1,8 @@
 // evaluate.cpp: see evaluate.h.
 #include "train/evaluate.h"
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <set>
 
@@ -36,6 +38,11 @@ double Evaluation::primary() const {
 
 Evaluator::Evaluator(const RunConfig& config, const std::string& gt_dir) : config_(config) {
   source_ = open_split(config_, Split::Val);
+  const SplitConfig& val = config_.data.val;
+  SAR_CHECK(source_->size() > 0, "the validation split has no one to evaluate: ",
+            val.dets.empty() ? cat(data_path(config_, val.ann), " holds no person with keypoints")
+                             : cat("no box of ", data_path(config_, val.dets), " is left (category 1, score >= ",
+                                   val.det_min_score, ", width and height > 0)"));
   if (config_.data.dataset == "synthetic") {
     gt_ = ground_truth_of(*source_);
     if (!gt_dir.empty()) {
@@ -62,9 +69,12 @@ InferenceOptions Evaluator::inference_options(Device device) const {
 Evaluation Evaluator::run(PoseModel& model, Device device, const std::string& results_path, bool quiet) {
   InferenceOptions options = inference_options(device);
   if (!quiet)
-    options.progress = [](size_t done, size_t all) {
-      std::fprintf(stderr, "\revaluating: %zu/%zu people", done, all);
-      if (done == all) std::fputc('\n', stderr);
+    options.progress = [tty = ::isatty(2) == 1, shown = size_t(0)](size_t done, size_t all) mutable {
+      // a redrawn count on a terminal; in a log, a line at every tenth of the way
+      if (!tty && done != all && done * 10 / all == shown * 10 / all) return;
+      shown = done;
+      std::fprintf(stderr, tty ? "\revaluating: %zu/%zu people" : "evaluating: %zu/%zu people\n", done, all);
+      if (tty && done == all) std::fputc('\n', stderr);
       std::fflush(stderr);
     };
   const TopdownConfig crop = crop_config(config_, Split::Val, model.feature_stride(), false);
@@ -77,6 +87,7 @@ Evaluation Evaluator::run(PoseModel& model, Device device, const std::string& re
 
   const CocoKeypointGt gt = options.max_people > 0 ? restricted_to(gt_, people) : gt_;
   Evaluation out;
+  out.results = results.size();
   PckOptions pck;
   pck.alpha = config_.data.pck_alpha;
   pck.torso = config_.data.pck_norm == "torso";

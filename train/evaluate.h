@@ -26,6 +26,7 @@ struct Evaluation {
   std::string metric;  // the number that picks the best checkpoint: "AP", "PCK", "PCKh"
   std::vector<std::pair<std::string, double>> numbers;  // every number, in print order
   std::string table;   // the human-readable summary
+  size_t results = 0;  // people in the results (after rescoring and OKS-NMS)
   double primary() const;
 };
 

@@ -10,6 +10,7 @@
 #include <limits>
 
 #include "core/error.h"
+#include "core/input_file.h"
 
 namespace sar {
 
@@ -357,8 +358,7 @@ void apply_override(json* config_json, const std::string& assignment) {
 }
 
 RunConfig load_run_config(const std::string& path, const std::vector<std::string>& overrides) {
-  std::ifstream in(path);
-  SAR_CHECK(in, path, ": cannot read the config file (does it exist?)");
+  std::ifstream in = open_input_file(path, std::ios::in);
   json config_json;
   try {
     config_json = json::parse(in);

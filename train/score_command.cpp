@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/input_file.h"
 #include "eval/coco_eval.h"
 #include "eval/pck.h"
 #include "eval/wholebody_eval.h"
@@ -75,8 +76,7 @@ std::vector<double> parse_alphas(const std::string& text) {
 
 // mmpose's MPII json is an array; COCO-style ground truth is an object.
 bool is_json_array(const std::string& path) {
-  std::ifstream in(path);
-  SAR_CHECK(in, path, ": cannot open the ground truth");
+  std::ifstream in = open_input_file(path, std::ios::in);
   char c = 0;
   while (in >> c && std::isspace(static_cast<unsigned char>(c))) {
   }

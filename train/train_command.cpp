@@ -66,6 +66,16 @@ int train_main(int argc, char** argv) {
   if (!resume_dir.empty()) {
     SAR_CHECK(config_path.empty() && options.out_dir.empty(),
               "sar train --resume: the run folder holds the config and is the output; drop --config and --out");
+    SAR_CHECK(seed < 0, "sar train --resume: --seed would change the run's data order and augmentation mid-run; "
+                        "a resumed run keeps the seed of its config.json");
+    // A resume continues at a batch of its epoch: what decides the batches must stay as it was.
+    for (const std::string& o : overrides) {
+      const std::string key = o.substr(0, o.find('='));
+      SAR_CHECK(key != "seed" && key != "train.batch_size" && key != "train.accumulate_batches" &&
+                    key != "data.dataset" && key.rfind("data.synthetic.", 0) != 0,
+                "sar train --resume: --set ", key, " would change which samples the resumed run's batches hold; ",
+                "start a new run for that");
+    }
     options.out_dir = resume_dir;
     options.resume = true;
     SAR_CHECK(::access((resume_dir + "/config.json").c_str(), F_OK) == 0, "sar train --resume ", resume_dir,
