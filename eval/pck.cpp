@@ -15,8 +15,11 @@ namespace {
 
 int index_of(const std::vector<std::string>& names, const char* name, const char* scale, const std::string& path) {
   auto it = std::find(names.begin(), names.end(), name);
+  const bool head = std::string(scale) == "head";
   SAR_CHECK(it != names.end(), path, ": PCK with the ", scale, " scale needs a keypoint named '", name,
-            "' in the category; use --norm bbox");
+            "' in the category; ",
+            head ? "PCKh is MPII's metric (other data sets: sar score --metric pck, or data.metric=pck)"
+                 : "use the box as the scale (sar score --norm bbox, or data.pck_norm=bbox)");
   return int(it - names.begin());
 }
 

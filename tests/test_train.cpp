@@ -313,6 +313,13 @@ TEST_CASE("sar train, eval and infer from the command line") {
     CHECK(changed.exit_code == 1);
     CHECK(changed.output.find("sar train --resume: --") != std::string::npos);
   }
+  // A metric the data set cannot give is refused before training, with a hint that applies.
+  const auto pckh = run_sar("train --config configs/synthetic_demo.json --device cpu --out " + dir + "/pckh" + tiny +
+                            " --set data.metric=pckh");
+  CHECK(pckh.exit_code == 1);
+  CHECK(pckh.output.find("needs a keypoint named 'upper_neck' in the category; PCKh is MPII's metric") !=
+        std::string::npos);
+  CHECK_FALSE(std::ifstream(dir + "/pckh/checkpoints/last.safetensors").good());
   const auto not_a_run = run_sar("train --resume " + dir);
   CHECK(not_a_run.exit_code == 1);
   CHECK(not_a_run.output.find("sar train --resume " + dir + ": not a run folder (it has no config.json") !=

@@ -53,6 +53,17 @@ Evaluator::Evaluator(const RunConfig& config, const std::string& gt_dir) : confi
     gt_path_ = data_path(config_, config_.data.val.ann);
     gt_ = config_.data.dataset == "mpii" ? load_mpii_gt(gt_path_) : load_coco_gt(gt_path_);
   }
+  evaluate_pck(gt_, {}, pck_options());  // the keypoints its scale needs are there: refused now, not after the work
+}
+
+PckOptions Evaluator::pck_options() const {
+  PckOptions pck;
+  pck.alpha = config_.data.pck_alpha;
+  // Beside AP, PCK with the box as the scale: it shows a model learning long before OKS, which
+  // needs every keypoint within a few percent of the person's size, counts it.
+  pck.torso = config_.data.metric != "coco" && config_.data.pck_norm == "torso";
+  pck.head = config_.data.metric == "pckh";
+  return pck;
 }
 
 InferenceOptions Evaluator::inference_options(Device device) const {
@@ -88,19 +99,13 @@ Evaluation Evaluator::run(PoseModel& model, Device device, const std::string& re
   const CocoKeypointGt gt = options.max_people > 0 ? restricted_to(gt_, people) : gt_;
   Evaluation out;
   out.results = results.size();
-  PckOptions pck;
-  pck.alpha = config_.data.pck_alpha;
-  pck.torso = config_.data.pck_norm == "torso";
-  pck.head = config_.data.metric == "pckh";
+  const PckOptions pck = pck_options();
   if (config_.data.metric == "coco") {
     const std::vector<float>& s = source_->meta().sigmas;
     const CocoSummary summary = evaluate_coco_keypoints(gt, results, std::vector<double>(s.begin(), s.end()));
     out.metric = "AP";
     for (size_t i = 0; i < summary.stats.size(); ++i) out.numbers.emplace_back(CocoSummary::kNames[i], summary.stats[i]);
     out.table = format_coco_summary(summary);
-    // PCK and the pixel error beside AP: they show a model learning long before OKS, which
-    // needs every keypoint within a few percent of the person's size, counts it.
-    pck.torso = false;
   } else {
     out.metric = pck.head ? "PCKh" : "PCK";
   }

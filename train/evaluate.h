@@ -18,6 +18,7 @@
 
 #include "eval/coco_results.h"
 #include "eval/inference.h"
+#include "eval/pck.h"
 #include "train/run_config.h"
 
 namespace sar {
@@ -48,6 +49,7 @@ class Evaluator {
 
  private:
   InferenceOptions inference_options(Device device) const;
+  PckOptions pck_options() const;  // the PCK beside the metric (or the metric), from data.*
 
   RunConfig config_;
   std::shared_ptr<SampleSource> source_;
