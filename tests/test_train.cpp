@@ -300,6 +300,13 @@ TEST_CASE("sar train, eval and infer from the command line") {
                                "/person.png --out " + dir + "/x.png --bbox 1,2,0,4");
   CHECK(bad_box.exit_code == 1);
   CHECK(bad_box.output.find("--bbox") != std::string::npos);
+  for (const char* box : {"nan,2,10,10", "1000,2,10,10", "-50,2,10,10"}) {
+    const auto off = run_sar("infer --checkpoint " + dir + "/run/checkpoints/best.safetensors --image " + dir +
+                             "/person.png --out " + dir + "/x.png --bbox " + box);
+    INFO(box, ": ", off.output);
+    CHECK(off.exit_code == 1);
+    CHECK(off.output.find("sar infer --bbox") != std::string::npos);
+  }
 
   // Refusals before any work: a run folder that cannot be made, a resume of a folder that holds
   // no run, a resume whose model differs

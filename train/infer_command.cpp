@@ -1,6 +1,8 @@
 // infer_command.cpp: `sar infer` (train/run_commands.h): one person in one image, its predicted
 // skeleton drawn on the image, and with --maps the confidence map of every keypoint over the
 // crop (the paper's Figure 3).
+#include <array>
+#include <cmath>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -70,8 +72,12 @@ int infer_main(int argc, char** argv) {
   if (!bbox_text.empty()) {
     char end = 0;
     SAR_CHECK(std::sscanf(bbox_text.c_str(), "%f,%f,%f,%f%c", &box[0], &box[1], &box[2], &box[3], &end) == 4 &&
-                  box[2] > 0 && box[3] > 0,
-              "sar infer --bbox: expected x,y,w,h with w, h > 0, got '", bbox_text, "'");
+                  std::isfinite(box[0]) && std::isfinite(box[1]) && std::isfinite(box[2]) &&
+                  std::isfinite(box[3]) && box[2] > 0 && box[3] > 0,
+              "sar infer --bbox: expected x,y,w,h, finite numbers with w, h > 0, got '", bbox_text, "'");
+    // A box that misses the image holds nothing to find (the crop would be all border).
+    SAR_CHECK(box[0] < image.width && box[1] < image.height && box[0] + box[2] > 0 && box[1] + box[3] > 0,
+              "sar infer --bbox ", bbox_text, ": the box lies outside the ", image.width, "x", image.height, " image");
   }
 
   KeypointDataset one;
