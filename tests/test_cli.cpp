@@ -33,25 +33,26 @@ TEST_CASE("sar cli: every verb answers --help with its usage") {
 }
 
 TEST_CASE("sar cli: an option given twice, or a number out of its range, is refused naming the option") {
-  const CliResult twice = run_sar("train --config configs/synthetic_demo.json --config configs/lspet_sar.json --out x");
-  CHECK(twice.exit_code == 1);
-  CHECK(twice.output.find("sar train --config: given twice ('configs/lspet_sar.json' the second time)") !=
-        std::string::npos);
-  const CliResult seed = run_sar("data show --seed -1 --out x.png");
-  CHECK(seed.exit_code == 1);
-  CHECK(seed.output.find("sar data show --seed: must be >= 0, got -1") != std::string::npos);
-  const CliResult channels = run_sar("gradcheck --model resnet18 --head sar --deconv-channels 0");
-  CHECK(channels.exit_code == 1);
-  CHECK(channels.output.find("sar gradcheck --deconv-channels: must be >= 1, got 0") != std::string::npos);
-  const CliResult rtol = run_sar("gradcheck --op add --rtol 0");
-  CHECK(rtol.exit_code == 1);
-  CHECK(rtol.output.find("sar gradcheck --rtol: must be > 0, got 0") != std::string::npos);
-  const CliResult unused = run_sar("data show --json a.json --out x.png");
-  CHECK(unused.exit_code == 1);
-  CHECK(unused.output.find("--json and --images read a COCO data set: add --dataset coco") != std::string::npos);
-  const CliResult bench = run_sar("bench");
-  CHECK(bench.exit_code == 2);
-  CHECK(bench.output.find("usage: sar bench layers|sar|model|data") != std::string::npos);
+  const struct {
+    const char* command;
+    int exit_code;
+    const char* says;
+  } cases[] = {
+      {"train --config configs/synthetic_demo.json --config configs/lspet_sar.json --out x", 1,
+       "sar train --config: given twice ('configs/lspet_sar.json' the second time)"},
+      {"data show --seed -1 --out x.png", 1, "sar data show --seed: must be >= 0, got -1"},
+      {"gradcheck --model resnet18 --head sar --deconv-channels 0", 1,
+       "sar gradcheck --deconv-channels: must be >= 1, got 0"},
+      {"gradcheck --op add --rtol 0", 1, "sar gradcheck --rtol: must be > 0, got 0"},
+      {"data show --json a.json --out x.png", 1, "--json and --images read a COCO data set: add --dataset coco"},
+      {"bench", 2, "usage: sar bench layers|sar|model|data"},
+  };
+  for (const auto& c : cases) {
+    const CliResult r = run_sar(c.command);
+    INFO(c.command, ": ", r.output);
+    CHECK(r.exit_code == c.exit_code);
+    CHECK(r.output.find(c.says) != std::string::npos);
+  }
 }
 
 TEST_CASE("sar cli: a folder given where a file belongs is named as such") {
