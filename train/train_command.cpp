@@ -1,6 +1,7 @@
 // train_command.cpp: `sar train` (train/run_commands.h): options -> RunConfig -> train_run.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -66,21 +67,23 @@ int train_main(int argc, char** argv) {
   if (!resume_dir.empty()) {
     SAR_CHECK(config_path.empty() && options.out_dir.empty(),
               "sar train --resume: the run folder holds the config and is the output; drop --config and --out");
-    SAR_CHECK(seed < 0, "sar train --resume: --seed would change the run's data order and augmentation mid-run; "
-                        "a resumed run keeps the seed of its config.json");
-    // A resume continues at a batch of its epoch: what decides the batches must stay as it was.
-    for (const std::string& o : overrides) {
-      const std::string key = o.substr(0, o.find('='));
-      SAR_CHECK(key != "seed" && key != "train.batch_size" && key != "train.accumulate_batches" &&
-                    key != "data.dataset" && key.rfind("data.synthetic.", 0) != 0,
-                "sar train --resume: --set ", key, " would change which samples the resumed run's batches hold; ",
-                "start a new run for that");
-    }
     options.out_dir = resume_dir;
     options.resume = true;
-    SAR_CHECK(::access((resume_dir + "/config.json").c_str(), F_OK) == 0, "sar train --resume ", resume_dir,
+    const std::string saved_path = resume_dir + "/config.json";
+    SAR_CHECK(::access(saved_path.c_str(), F_OK) == 0, "sar train --resume ", resume_dir,
               ": not a run folder (it has no config.json; sar train --out writes one)");
-    config = load_run_config(resume_dir + "/config.json", overrides);
+    config = load_run_config(saved_path, overrides);
+    // A resume continues at a batch of its epoch: what decides the batches must stay as it was
+    // (the same values again are fine: make train passes its ARGS to every sitting).
+    const nlohmann::json saved = run_config_to_json(load_run_config(saved_path)), now = run_config_to_json(config);
+    for (const char* key : {"seed", "train.batch_size", "train.accumulate_batches", "data.dataset", "data.synthetic"}) {
+      std::string pointer = std::string("/") + key;
+      std::replace(pointer.begin(), pointer.end(), '.', '/');
+      const nlohmann::json& was = saved.at(nlohmann::json::json_pointer(pointer));
+      const nlohmann::json& is = now.at(nlohmann::json::json_pointer(pointer));
+      SAR_CHECK(was == is, "sar train --resume: ", key, " would change from ", was.dump(), " to ", is.dump(),
+                ", and with it the samples of the resumed run's batches; start a new run for that");
+    }
   } else {
     args.require("--config");
     args.require("--out");
