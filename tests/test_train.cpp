@@ -1,6 +1,7 @@
 // Training end to end on tiny synthetic runs: resume is bit-identical, the NaN guard stops a run
 // before it saves NaNs, and the train / eval / infer verbs work from the command line.
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -361,6 +362,24 @@ TEST_CASE("make train: trains a config into OUT; the same command again resumes 
   CHECK(again.output.find("make train: " + out + " holds a run; resuming it") != std::string::npos);
   CHECK(again.output.find("resuming " + out + " at step 1") != std::string::npos);
   CHECK(read_safetensors_index(out + "/checkpoints/last.safetensors").metadata.at("step") == "2");
+}
+
+TEST_CASE("train: a run started with a relative data.root resumes from another working directory") {
+  const std::string dir = temp_dir("relative_root");
+  write_coco_dataset(dir, 4);
+  const std::string sar = std::filesystem::absolute(sar_binary()).string();
+  const std::string repo = std::filesystem::current_path().string();
+  std::string options = coco_dataset_options(dir) + " --set train.max_steps=2";
+  options.replace(options.find("data.root=" + dir), std::string("data.root=" + dir).size(), "data.root=.");
+  const auto first = run_command("cd " + dir + " && " + sar + " train --config " + repo +
+                                 "/configs/synthetic_demo.json --device cpu --out run --stop-at-step 1" + options);
+  INFO(first.output);
+  REQUIRE(first.exit_code == 0);
+  const auto resumed = run_command("cd / && " + sar + " train --resume " + dir + "/run --device cpu");
+  INFO(resumed.output);
+  CHECK(resumed.exit_code == 0);
+  CHECK(read_safetensors_index(dir + "/run/checkpoints/last.safetensors").metadata.at("step") == "2");
+  CHECK(nlohmann::json::parse(file_bytes(dir + "/run/config.json"))["data"]["root"] == dir);
 }
 
 TEST_CASE("sar eval on a COCO-format data set with detector boxes, and its refusals") {

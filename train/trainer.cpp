@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 
 #include "core/atomic_write.h"
@@ -53,6 +54,19 @@ void make_run_dir(const std::string& dir) {
   const std::string probe = dir + "/.write_test";
   write_text_atomically(probe, "ok\n");
   std::remove(probe.c_str());
+}
+
+// A run folder resumes from any working directory: the relative data.root (or, without one, the
+// working directory that relative data paths meant) and model.pretrained become absolute.
+void anchor_paths(RunConfig* c) {
+  const auto absolute = [](const std::string& path) {
+    std::string out = (std::filesystem::current_path() / path).lexically_normal().string();
+    if (out.size() > 1 && out.back() == '/') out.pop_back();  // "dir/." normalizes to "dir/"
+    return out;
+  };
+  if (c->data.dataset != "synthetic" && (c->data.root.empty() || c->data.root[0] != '/'))
+    c->data.root = absolute(c->data.root);
+  if (!c->pretrained.empty() && c->pretrained[0] != '/') c->pretrained = absolute(c->pretrained);
 }
 
 // Everything one run holds, built from the config in the order a reader expects.
@@ -111,6 +125,7 @@ Run::Run(const RunConfig& config, const TrainOptions& options)
       SAR_CHECK(::access(path(file).c_str(), F_OK) != 0, options_.out_dir, " already holds a training run (", file,
                 "): continue it with sar train --resume ", options_.out_dir,
                 ", or choose another --out (remove the folder to start it over)");
+  if (!options_.resume) anchor_paths(&config_);
   make_run_dir(options_.out_dir);
   make_run_dir(path("checkpoints"));
   const int abandoned =
@@ -127,8 +142,8 @@ Run::Run(const RunConfig& config, const TrainOptions& options)
   const DatasetMeta& meta = train_source_->meta();
   Generator gen(config_.seed);
   model_ = std::make_unique<PoseModel>(model_config(config_, meta.num_keypoints()), gen);
-  // Starting weights (a resume takes them all from its checkpoint, so it needs no file here).
-  if (!config_.pretrained.empty() && !options_.resume) {
+  // Starting weights, for a fresh run (a resume takes them all from its checkpoint: no file needed).
+  if (!options_.resume && !config_.pretrained.empty()) {
     const LoadReport report = load_model(config_.pretrained, *model_, /*allow_partial=*/true);
     // A file that fits nothing would leave the whole model random without a word.
     SAR_CHECK(!report.loaded.empty(), "model.pretrained=", config_.pretrained,
@@ -136,7 +151,7 @@ Run::Run(const RunConfig& config, const TrainOptions& options)
               "); a torchvision backbone needs the names prefixed: tools/torch2safetensors.py --add-prefix backbone");
     progress_line_.message(cat("pretrained: ", report.loaded.size(), " tensors loaded from ", config_.pretrained,
                                report.complete() ? "" : "; not matched: " + report.describe()));
-  } else if (config_.pretrained.empty() && config_.data.dataset != "synthetic") {
+  } else if (!options_.resume && config_.data.dataset != "synthetic") {
     progress_line_.message("model.pretrained is not set: the backbone starts from random weights (the paper's "
                            "recipe starts from ImageNet weights: --set model.pretrained=FILE)");
   }
