@@ -119,13 +119,14 @@ class Run {
 
 Run::Run(const RunConfig& config, const TrainOptions& options)
     : config_(config), options_(options), progress_line_(options.progress_tty, config.train.log_every, options.quiet) {
-  // A fresh run would overwrite another's checkpoints: days of work lost to a reused --out.
-  if (!options_.resume)
+  if (!options_.resume) {
+    // A fresh run would overwrite another's checkpoints: days of work lost to a reused --out.
     for (const char* file : {"checkpoints/last.safetensors", "checkpoints/best.safetensors"})
       SAR_CHECK(::access(path(file).c_str(), F_OK) != 0, options_.out_dir, " already holds a training run (", file,
                 "): continue it with sar train --resume ", options_.out_dir,
                 ", or choose another --out (remove the folder to start it over)");
-  if (!options_.resume) anchor_paths(&config_);
+    anchor_paths(&config_);
+  }
   make_run_dir(options_.out_dir);
   make_run_dir(path("checkpoints"));
   const int abandoned =
