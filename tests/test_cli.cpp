@@ -46,6 +46,9 @@ TEST_CASE("sar cli: an option given twice, or a number out of its range, is refu
       {"gradcheck --op add --rtol 0", 1, "sar gradcheck --rtol: must be > 0, got 0"},
       {"data show --json a.json --out x.png", 1, "--json and --images read a COCO data set: add --dataset coco"},
       {"bench", 2, "usage: sar bench layers|sar|model|data"},
+      {"score --gt a.json --results b.json --metric coco --alpha 0.1", 1,
+       "--alpha and --norm belong to --metric pck or pckh, not coco"},
+      {"score --gt a.json --results b.json --metric pckh --norm bbox", 1, "PCKh's scale is the head segment"},
   };
   for (const auto& c : cases) {
     const CliResult r = run_sar(c.command);

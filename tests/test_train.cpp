@@ -427,6 +427,9 @@ TEST_CASE("sar eval on a COCO-format data set with detector boxes, and its refus
   CHECK(no_folder.exit_code == 1);
   CHECK(no_folder.output.find("cannot write into the folder " + dir + "/nowhere") != std::string::npos);
   CHECK(read_safetensors_index(ck).entries.size() > 0);  // still the checkpoint
+  const auto min_score_alone = run_sar("eval --checkpoint " + ck + coco + " --det-min-score 0.5 --out " + dir + "/r.json");
+  CHECK(min_score_alone.exit_code == 1);
+  CHECK(min_score_alone.output.find("--det-min-score: filters detections, and there are none") != std::string::npos);
   // Detections that leave no one to evaluate say so.
   std::ofstream(dir + "/no_dets.json") << "[]";
   const auto no_boxes = run_sar("eval --checkpoint " + ck + coco + " --dets " + dir + "/no_dets.json --out " + dir +

@@ -75,6 +75,8 @@ int eval_main(int argc, char** argv) {
   if (args.given("--flip") || args.given("--no-flip")) overrides.push_back(flip ? "eval.flip=true" : "eval.flip=false");
 
   const RunConfig config = command_config("sar eval", config_path, checkpoint, overrides);
+  SAR_CHECK(det_min_score.empty() || !config.data.val.dets.empty(),
+            "sar eval --det-min-score: filters detections, and there are none (give --dets FILE)");
   const Device device = resolve_device(device_spec);
   Evaluator evaluator(config, "");
   auto model = trained_model(config, evaluator.source().meta().num_keypoints(), checkpoint, device);

@@ -126,6 +126,9 @@ int score_main(int argc, char** argv) {
   SAR_CHECK(metric == "coco" || metric == "crowdpose" || metric == "wholebody" || metric == "pck" || metric == "pckh",
             "sar score --metric: expected coco, crowdpose, wholebody, pck or pckh, got '", metric, "'");
   SAR_CHECK(norm == "torso" || norm == "bbox", "sar score --norm: expected torso or bbox, got '", norm, "'");
+  SAR_CHECK(metric == "pck" || metric == "pckh" || (!args.given("--alpha") && !args.given("--norm")),
+            "sar score: --alpha and --norm belong to --metric pck or pckh, not ", metric);
+  SAR_CHECK(metric != "pckh" || !args.given("--norm"), "sar score --norm: PCKh's scale is the head segment");
   PckOptions pck;
   pck.torso = norm == "torso";
   pck.head = metric == "pckh";
