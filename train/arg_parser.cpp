@@ -24,19 +24,20 @@ void ArgParser::value(const std::string& name, int* out, int min) {
   };
 }
 
+double ArgParser::number(const std::string& name, const std::string& v) const {
+  char* end = nullptr;
+  const double x = std::strtod(v.c_str(), &end);
+  SAR_CHECK(!v.empty() && *end == '\0', command_, " ", name, ": expected a number, got '", v, "'");
+  return x;
+}
+
 void ArgParser::value(const std::string& name, double* out) {
-  takes_value_[name] = [this, name, out](const std::string& v) {
-    char* end = nullptr;
-    const double x = std::strtod(v.c_str(), &end);
-    SAR_CHECK(!v.empty() && *end == '\0', command_, " ", name, ": expected a number, got '", v, "'");
-    *out = x;
-  };
+  takes_value_[name] = [this, name, out](const std::string& v) { *out = number(name, v); };
 }
 
 void ArgParser::positive(const std::string& name, double* out) {
-  value(name, out);
-  takes_value_[name] = [this, name, out, parse = takes_value_[name]](const std::string& v) {
-    parse(v);
+  takes_value_[name] = [this, name, out](const std::string& v) {
+    *out = number(name, v);
     SAR_CHECK(*out > 0, command_, " ", name, ": must be > 0, got ", v);
   };
 }

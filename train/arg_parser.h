@@ -43,6 +43,8 @@ class ArgParser {
   void require(const std::string& name) const;  // throws "sar eval: --config is required; see ..."
 
  private:
+  double number(const std::string& name, const std::string& v) const;  // v as a number, or refused
+
   std::string command_;
   const char* usage_;
   std::map<std::string, std::function<void(const std::string&)>> takes_value_;
