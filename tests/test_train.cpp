@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include <nlohmann/json.hpp>
+#include <omp.h>
 
 #include "core/error.h"
 #include "core/safetensors.h"
@@ -105,6 +106,22 @@ TEST_CASE("train: a run stopped and resumed ends bit-identical to one never stop
     INFO(name);
     CHECK(file_bytes(straight.out_dir + "/" + name) == file_bytes(first.out_dir + "/" + name));
   }
+  // A run started with --deterministic keeps the rule in its resumes, flag given or not: another
+  // thread count is refused.
+  TrainOptions strict = quiet_run("strict", "cpu");
+  strict.deterministic = true;
+  strict.stop_at_step = 2;
+  CHECK(train_run(config, strict).steps == 2);
+  TrainOptions loose = strict;
+  loose.deterministic = false;
+  loose.resume = true;
+  loose.stop_at_step = 3;
+  const int threads = omp_get_max_threads();
+  omp_set_num_threads(threads + 1);
+  const std::string refusal = sar::test::error_of([&] { train_run(config, loose); });
+  omp_set_num_threads(threads);
+  CHECK(refusal.find("a deterministic resume needs the same (set OMP_NUM_THREADS=" + std::to_string(threads) + ")") !=
+        std::string::npos);
   // The report's time is the last sitting's, and says so.
   CHECK(file_bytes(first.out_dir + "/report.md").find(" (the last sitting: resumed at step 5)\n") != std::string::npos);
   CHECK(file_bytes(straight.out_dir + "/report.md").find("last sitting") == std::string::npos);

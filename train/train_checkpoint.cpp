@@ -76,6 +76,7 @@ void save_train_checkpoint(const std::string& path, const Module& model, const O
       {"best_epoch", std::to_string(progress.best_epoch)},
       {"pending_eval", std::to_string(progress.pending_eval)},
       {"threads", std::to_string(progress.threads)},
+      {"deterministic", progress.deterministic ? "1" : "0"},
       {"config", config_json},
   };
   save_safetensors(path, all, metadata);
@@ -101,6 +102,8 @@ LoadedCheckpoint load_train_checkpoint(const std::string& path, Module& model, O
     p.threads = std::stoi(field(metadata, path, "threads"));
     const auto pending = metadata.find("pending_eval");  // optional: files written before it existed lack it
     if (pending != metadata.end()) p.pending_eval = std::stoi(pending->second);
+    const auto deterministic = metadata.find("deterministic");  // optional, as pending_eval
+    p.deterministic = deterministic != metadata.end() && deterministic->second == "1";
   } catch (const std::logic_error&) {  // stoll & co: not a number
     SAR_THROW(path, ": training checkpoint metadata is not numeric where it must be");
   }

@@ -13,6 +13,8 @@
 //                                    does it first when resumed (absent in older files: -1)
 //             threads                the CPU thread count (float sums depend on it: a bit-identical
 //                                    resume needs the same)
+//             deterministic          "1" for a run started with --deterministic: its resumes keep
+//                                    the rule (absent in older files: "0")
 //             config                 the run's complete config as JSON
 // Written atomically (core/atomic_write.h via save_safetensors): a crash leaves the previous file.
 #pragma once
@@ -32,6 +34,7 @@ struct TrainProgress {
   int best_epoch = -1;
   int pending_eval = -1;    // the epoch (0-based) whose evaluation is due first, -1 if none
   int threads = 1;
+  bool deterministic = false;  // the run was started with --deterministic
 };
 
 // Refuses (before writing anything) a model or optimizer state holding NaN or Inf, naming the

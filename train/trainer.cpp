@@ -135,7 +135,6 @@ Run::Run(const RunConfig& config, const TrainOptions& options)
     progress_line_.message(cat("removed ", abandoned, " partial file(s) left in ", options_.out_dir,
                                " by an interrupted write (the files they were replacing are intact)"));
   device_ = resolve_device(options_.device);
-  set_deterministic_algorithms(options_.deterministic);
   set_tf32_math(options_.tf32);
   state_.threads = cpu_threads();
 
@@ -167,6 +166,7 @@ Run::Run(const RunConfig& config, const TrainOptions& options)
   if (options_.resume) {
     SAR_CHECK(::access(last.c_str(), R_OK) == 0, options_.out_dir, ": nothing to resume: ", last, " does not exist");
     const LoadedCheckpoint loaded = load_train_checkpoint(last, *model_, *optimizer_);
+    options_.deterministic = options_.deterministic || loaded.progress.deterministic;  // started so, stays so
     SAR_CHECK(!options_.deterministic || loaded.progress.threads == state_.threads, last,
               ": written with ", loaded.progress.threads, " CPU threads, this run has ", state_.threads,
               "; a deterministic resume needs the same (set OMP_NUM_THREADS=", loaded.progress.threads, ")");
@@ -183,6 +183,8 @@ Run::Run(const RunConfig& config, const TrainOptions& options)
     progress_line_.message(cat("resuming ", options_.out_dir, " at step ", state_.step, " (epoch ", state_.epoch + 1,
                                ", batch ", state_.batch, ")"));
   }
+  set_deterministic_algorithms(options_.deterministic);
+  if (!options_.resume) state_.deterministic = options_.deterministic;  // how the run started, kept by resumes
   config_json_ = run_config_to_json(config_).dump(2);
   write_text_atomically(path("config.json"), config_json_ + "\n");
 
