@@ -82,6 +82,7 @@ class Run {
   void optimizer_step(int epoch);
   // An epoch's batches, a whole number of steps (a last, incomplete step is dropped, as the
   // loader drops an incomplete batch).
+  bool at_max_steps() const { return config_.train.max_steps > 0 && state_.step >= config_.train.max_steps; }
   int64_t batches_per_epoch() const {
     const int64_t per_step = config_.train.accumulate_batches;
     return int64_t(loader_->batches_per_epoch()) / per_step * per_step;
@@ -174,11 +175,10 @@ Run::Run(const RunConfig& config, const TrainOptions& options)
     resumed_at_ = state_.step;
     resumed_mid_eval_ = state_.pending_eval >= 0;
     const TrainConfig& t = config_.train;
-    const bool at_max_steps = t.max_steps > 0 && state_.step >= t.max_steps;
-    SAR_CHECK(!(at_max_steps || state_.epoch >= t.epochs) || resumed_mid_eval_, options_.out_dir,
+    SAR_CHECK(!(at_max_steps() || state_.epoch >= t.epochs) || resumed_mid_eval_, options_.out_dir,
               ": the run is finished (", state_.step, " steps, ", state_.epoch, " of train.epochs=", t.epochs,
               " epochs); to train it further, resume with more, e.g. --set ",
-              at_max_steps ? cat("train.max_steps=", 2 * t.max_steps) : cat("train.epochs=", t.epochs + 10));
+              at_max_steps() ? cat("train.max_steps=", 2 * t.max_steps) : cat("train.epochs=", t.epochs + 10));
     state_.threads = cpu_threads();
     progress_line_.message(cat("resuming ", options_.out_dir, " at step ", state_.step, " (epoch ", state_.epoch + 1,
                                ", batch ", state_.batch, ")"));
@@ -320,7 +320,7 @@ TrainSummary Run::train() {
                              t.accumulate_batches > 1 ? cat(", ", t.accumulate_batches, " batches a step") : std::string(), ", ",
                              t.epochs, " epochs) -> ", options_.out_dir));
   if (state_.pending_eval >= 0) evaluate_and_save(state_.pending_eval);  // the run died during this evaluation
-  bool done = t.max_steps > 0 && state_.step >= t.max_steps;
+  bool done = at_max_steps();
   for (int epoch = state_.epoch; epoch < t.epochs && !done; ++epoch) {
     state_.epoch = epoch;
     loader_->start_epoch(epoch, size_t(state_.batch));
@@ -332,7 +332,7 @@ TrainSummary Run::train() {
       progress_line_.step(b, loss_, lr_, batch.images.shape()[0]);
       if (state_.batch % t.accumulate_batches != 0) continue;  // the step has more batches to come
       optimizer_step(epoch);
-      done = t.max_steps > 0 && state_.step >= t.max_steps;
+      done = at_max_steps();
       const bool stop_here = options_.stop_at_step > 0 && state_.step == options_.stop_at_step;
       const int signal = done ? 0 : signals.received();  // after the last step, the run just ends
       if ((t.checkpoint_every_steps > 0 && state_.step % t.checkpoint_every_steps == 0) || stop_here || signal)
