@@ -89,6 +89,22 @@ TEST_CASE("pck: torso needs the names, and says so") {
                        Error);
 }
 
+TEST_CASE("pck: undefined when no person has a scale, refused rather than printed as 0") {
+  CocoKeypointGt gt = three_people();
+  gt.annotations.erase(gt.annotations.begin());  // left: person 2 (no right hip) and person 3
+  gt.annotations[1].keypoints[2] = 0;            // person 3 loses its left shoulder
+  CHECK_THROWS_WITH_AS(evaluate_pck(gt, {}), doctest::Contains("gt.json: PCK is undefined here: none of its 2 people has "
+                                                               "both left_shoulder and right_hip labelled (the scale); "
+                                                               "use the box as the scale"),
+                       Error);
+  PckOptions box;
+  box.torso = false;
+  CHECK(evaluate_pck(gt, {}, box).keypoints == 3);  // the box scale counts them
+  gt.annotations.clear();
+  CHECK_THROWS_WITH_AS(evaluate_pck(gt, {}, box), doctest::Contains("PCK is undefined here: no person has a labelled keypoint"),
+                       Error);
+}
+
 namespace {
 
 // Keypoints: upper_neck, head_top, pelvis, right_wrist (MPII's names).
