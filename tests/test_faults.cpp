@@ -25,6 +25,7 @@
 using namespace sar;
 using sar::test::coco_dataset_options;
 using sar::test::error_of;
+using sar::test::kTinyRun;
 using sar::test::run_sar;
 using sar::test::temp_dir;
 using sar::test::write_coco_dataset;
@@ -92,11 +93,6 @@ class SmallDisk {
   bool mounted_ = false;
   int error_ = 0;
 };
-
-const std::string kTinyRun =
-    " --set data.synthetic.train_samples=8 --set data.synthetic.val_samples=4 --set data.synthetic.image_size=[64,64]"
-    " --set model.backbone=resnet18 --set model.deconv_layers=1 --set model.deconv_channels=8 --set model.input=[32,32]"
-    " --set train.batch_size=4 --set train.warmup_iters=0 --set eval.batch_size=4";
 
 std::vector<std::string> words(const std::string& text) {
   std::istringstream in(text);

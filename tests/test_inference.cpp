@@ -134,6 +134,7 @@ TEST_CASE("confidence_maps: SAR's c_t = sigmoid(selector logits); heatmaps clamp
   Tensor c = sar.confidence_maps(features);
   CHECK(c.shape() == Shape{2, 3, 2, 2});
   CHECK(test::max_abs_diff(c, sigmoid(sar.forward(features).logits)) == 0);
+  CHECK(sar.has_confidence_maps());
 
   // Weights 0 and biases -0.5, 0.4, 1.5: flat maps at the biases, clamped to 0, 0.4 and 1.
   auto flat = [](Conv2d& layer) {
@@ -148,15 +149,18 @@ TEST_CASE("confidence_maps: SAR's c_t = sigmoid(selector logits); heatmaps clamp
   HeatmapHead heatmap(HeatmapHeadConfig{config, 4}, gen);
   flat(heatmap.final_layer);
   check_clamped(heatmap.confidence_maps(features));
+  CHECK(heatmap.has_confidence_maps());
   HeatmapOffsetHeadConfig offset_config;
   offset_config.head = config;
   offset_config.in_channels = 4;
   HeatmapOffsetHead heatmap_offset(offset_config, gen);
   flat(heatmap_offset.heatmap_conv);
   check_clamped(heatmap_offset.confidence_maps(features));
+  CHECK(heatmap_offset.has_confidence_maps());
 
   GlobalRegressionHead regression(GlobalRegressionHeadConfig{config, 4}, gen);
   CHECK_FALSE(regression.confidence_maps(features).defined());
+  CHECK_FALSE(regression.has_confidence_maps());
 }
 
 // ---- the flip test's algebra ----

@@ -18,6 +18,7 @@
 
 using namespace sar;
 using sar::test::coco_dataset_options;
+using sar::test::kTinyRun;
 using sar::test::max_abs_diff;
 using sar::test::run_command;
 using sar::test::run_sar;
@@ -263,10 +264,7 @@ TEST_CASE("sar train, eval and infer from the command line") {
   CHECK(missing.exit_code == 1);
   CHECK(missing.output.find(dir + "/nope.json") != std::string::npos);
 
-  const std::string tiny =
-      " --set data.synthetic.train_samples=8 --set data.synthetic.val_samples=4 --set data.synthetic.image_size=[64,64]"
-      " --set model.backbone=resnet18 --set model.deconv_layers=1 --set model.deconv_channels=8 --set model.input=[32,32]"
-      " --set train.epochs=1 --set train.batch_size=4 --set train.warmup_iters=0 --set eval.batch_size=4";
+  const std::string tiny = kTinyRun + " --set train.epochs=1";
   // --tf32 is accepted and changes nothing on the CPU
   const auto train =
       run_sar("train --config configs/synthetic_demo.json --device cpu --tf32 --out " + dir + "/run" + tiny);
@@ -359,6 +357,31 @@ TEST_CASE("sar train, eval and infer from the command line") {
                              "further, resume with more, e.g. --set train.epochs=11") != std::string::npos);
   const auto extended = run_sar("train --resume " + dir + "/run --device cpu --set train.epochs=2");
   CHECK(extended.exit_code == 0);  // a finished run resumed with more epochs continues
+}
+
+TEST_CASE("a head without confidence maps: the run lists none, sar infer --maps refuses before writing") {
+  const std::string dir = temp_dir("no_maps");
+  const auto train = run_sar("train --config configs/synthetic_demo.json --device cpu --out " + dir + "/run" + kTinyRun +
+                             " --set train.max_steps=1 --set model.head=regression");
+  INFO(train.output);
+  REQUIRE(train.exit_code == 0);
+  CHECK(train.output.find("(report.md, curves.png, predictions.png)") != std::string::npos);
+  CHECK_FALSE(std::ifstream(dir + "/run/confidence_maps.png").good());
+  std::ifstream report(dir + "/run/report.md");
+  const std::string text((std::istreambuf_iterator<char>(report)), std::istreambuf_iterator<char>());
+  CHECK(text.find("predictions.png, val_results.json") != std::string::npos);
+
+  SyntheticConfig sc;
+  sc.image_h = sc.image_w = 64;
+  Image image;
+  PersonRecord person;
+  SyntheticDataset(sc).get(0, &image, &person);
+  write_png(dir + "/person.png", image);
+  const auto infer = run_sar("infer --checkpoint " + dir + "/run/checkpoints/last.safetensors --device cpu --image " +
+                             dir + "/person.png --out " + dir + "/pose.png --maps");
+  CHECK(infer.exit_code == 1);
+  CHECK(infer.output.find("sar infer --maps: the regression head has no confidence maps") != std::string::npos);
+  CHECK_FALSE(std::ifstream(dir + "/pose.png").good());
 }
 
 TEST_CASE("make train: trains a config into OUT; the same command again resumes the run") {

@@ -146,6 +146,11 @@ void remove_scratch_dir() {
   if (error) std::printf("could not remove %s: %s\n", made_scratch_dir->c_str(), error.message().c_str());
 }
 
+const std::string kTinyRun =
+    " --set data.synthetic.train_samples=8 --set data.synthetic.val_samples=4 --set data.synthetic.image_size=[64,64]"
+    " --set model.backbone=resnet18 --set model.deconv_layers=1 --set model.deconv_channels=8 --set model.input=[32,32]"
+    " --set train.batch_size=4 --set train.warmup_iters=0 --set eval.batch_size=4";
+
 std::string temp_path(const std::string& name) { return scratch_dir() + "/" + name; }
 
 std::string temp_dir(const std::string& name) {

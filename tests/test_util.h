@@ -47,6 +47,10 @@ struct CliResult {
 };
 CliResult run_sar(const std::string& args);
 std::string sar_binary();                               // $SAR_BIN or build/sar
+
+// --set options that make `sar train --config configs/synthetic_demo.json` a run of seconds:
+// 8 training figures of 64x64, 4 to validate, ResNet-18 with one deconv at 32x32, batch 4.
+extern const std::string kTinyRun;
 CliResult run_command(const std::string& shell_command);  // any command, the same way
 
 // The message of the sar::Error that `run` throws (without its file:line), or "(no error)".

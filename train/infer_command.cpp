@@ -95,6 +95,8 @@ int infer_main(int argc, char** argv) {
 
   const Device device = resolve_device(device_spec);
   auto model = trained_model(config, meta.num_keypoints(), checkpoint, device);
+  SAR_CHECK(!maps || model->head().has_confidence_maps(), "sar infer --maps: the ", config.model.head,
+            " head has no confidence maps (SAR's and the heatmap heads' have)");
   InferenceOptions options;
   options.flip = config.eval.flip;
   options.batch_size = 1;
@@ -113,7 +115,6 @@ int infer_main(int argc, char** argv) {
                 p.keypoints[size_t(3 * k + 1)], p.keypoints[size_t(3 * k + 2)]);
   std::printf("wrote %s", out.c_str());
   if (maps) {
-    SAR_CHECK(p.maps.defined(), "sar infer --maps: the ", config.model.head, " head has no confidence maps");
     const std::string maps_out = maps_path_for(out);
     write_png(maps_out, confidence_grid(crop_to_image(p.crop.image.data(), crop.input_h, crop.input_w, crop), p.maps, meta, 5));
     std::printf(" and %s", maps_out.c_str());

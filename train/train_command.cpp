@@ -21,8 +21,8 @@ const char* kTrainUsage =
     "       sar train --resume RUN_DIR [--set key=value ...] [--device ...] [--deterministic] [--tf32]\n"
     "\n"
     "  Trains the config's model on its data set and writes RUN_DIR: config.json (every key),\n"
-    "  train_log.csv, eval_log.csv, curves.png, predictions.png, confidence_maps.png,\n"
-    "  val_results.json, report.md, checkpoints/last.safetensors (resume) and\n"
+    "  train_log.csv, eval_log.csv, curves.png, predictions.png, confidence_maps.png (the heads\n"
+    "  with maps), val_results.json, report.md, checkpoints/last.safetensors (resume) and\n"
     "  checkpoints/best.safetensors (the weights of the best evaluation). A RUN_DIR that holds\n"
     "  another run's checkpoints is refused: continue that run with --resume, or choose another.\n"
     "  --set key=value   overrides one config key, e.g. --set train.lr=1e-3 --set model.input=[128,96]\n"
@@ -97,7 +97,7 @@ int train_main(int argc, char** argv) {
   }
   std::printf("trained %lld steps in %.0f s: final %s %.4f, best %.4f (epoch %d)\n", (long long)s.steps, s.seconds,
               s.metric.c_str(), s.final_metric, s.best_metric, s.best_epoch);
-  std::printf("run folder: %s (report.md, curves.png, predictions.png, confidence_maps.png)\n", options.out_dir.c_str());
+  std::printf("run folder: %s (report.md, %s)\n", options.out_dir.c_str(), s.pngs.c_str());
   return 0;
 }
 

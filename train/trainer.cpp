@@ -366,6 +366,8 @@ TrainSummary Run::train() {
   write_prediction_pngs(people, evaluator_->source().meta(),
                         crop_config(config_, Split::Val, model_->feature_stride(), false), path("predictions.png"),
                         path("confidence_maps.png"));
+  summary.pngs = model_->head().has_confidence_maps() ? "curves.png, predictions.png, confidence_maps.png"
+                                                      : "curves.png, predictions.png";
   write_report(summary);
   return summary;
 }
@@ -386,8 +388,8 @@ void Run::write_report(const TrainSummary& s) const {
     text += cat("- final ", s.metric, ": ", s.final_metric, "; best ", s.best_metric, " after epoch ", s.best_epoch, "\n\n");
     text += "```\n" + last_eval_.table + "```\n\n";
   }
-  text += "Files: config.json, train_log.csv, eval_log.csv, curves.png, predictions.png, confidence_maps.png, "
-          "val_results.json, checkpoints/last.safetensors (resume), checkpoints/best.safetensors (weights).\n";
+  text += cat("Files: config.json, train_log.csv, eval_log.csv, ", s.pngs, ", val_results.json, ",
+              "checkpoints/last.safetensors (resume), checkpoints/best.safetensors (weights).\n");
   write_text_atomically(path("report.md"), text);
 }
 

@@ -39,6 +39,9 @@ class KeypointHead : public Module {
     (void)features;
     return Tensor();
   }
+  // Whether confidence_maps() returns maps, known before any work (sar infer --maps refuses a
+  // head without them up front; a run's report lists confidence_maps.png only where written).
+  virtual bool has_confidence_maps() const { return false; }
   // Whether loss() reads targets.heatmaps, so the loader knows to make them.
   virtual bool needs_heatmaps() const { return false; }
   const HeadConfig& config() const { return config_; }

@@ -61,6 +61,7 @@ class HeatmapOffsetHead : public KeypointHead {
   Tensor loss(const Tensor& features, const KeypointTargets& targets) override;
   KeypointPredictions predict(const Tensor& features) override;
   Tensor confidence_maps(const Tensor& features) override;
+  bool has_confidence_maps() const override { return true; }
   bool needs_heatmaps() const override { return true; }
 
   Conv2d heatmap_conv, offset_conv;

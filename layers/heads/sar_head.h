@@ -45,6 +45,7 @@ class SarHead : public KeypointHead {
   Tensor loss(const Tensor& features, const KeypointTargets& targets) override;
   KeypointPredictions predict(const Tensor& features) override;
   Tensor confidence_maps(const Tensor& features) override;
+  bool has_confidence_maps() const override { return true; }
   bool needs_heatmaps() const override { return sar_config_.with_heatmap; }
 
   Conv2d offset_conv, logit_conv;
