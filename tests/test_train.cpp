@@ -1,5 +1,7 @@
 // Training end to end on tiny synthetic runs: resume is bit-identical, the NaN guard stops a run
 // before it saves NaNs, and the train / eval / infer verbs work from the command line.
+#include <unistd.h>
+
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -167,10 +169,13 @@ TEST_CASE("train: model.pretrained loads weights by name; a file that fits nothi
   const std::string unprefixed = dir + "/unprefixed.safetensors";
   save_safetensors(unprefixed, {{"layer1.0.conv1.weight", Tensor::zeros({64, 64, 3, 3})}});
   config.pretrained = unprefixed;
-  const std::string message = sar::test::error_of([&] { train_run(config, quiet_run("pretrained_bad", "cpu")); });
+  TrainOptions bad = quiet_run("pretrained_bad", "cpu");
+  bad.out_dir += "/run";  // a folder this run makes: a failed start leaves none behind
+  const std::string message = sar::test::error_of([&] { train_run(config, bad); });
   CHECK(message.find("model.pretrained=" + unprefixed + ": none of its tensors fits this model (") != std::string::npos);
   CHECK(message.find("unexpected tensor 'layer1.0.conv1.weight'") != std::string::npos);
   CHECK(message.find("--add-prefix backbone") != std::string::npos);
+  CHECK(::access(bad.out_dir.c_str(), F_OK) != 0);
 }
 
 TEST_CASE("train: train.accumulate_batches averages its batches' gradients into one step") {

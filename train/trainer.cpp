@@ -396,8 +396,18 @@ void Run::write_report(const TrainSummary& s) const {
 }  // namespace
 
 TrainSummary train_run(const RunConfig& config, const TrainOptions& options) {
-  Run run(config, options);
-  return run.train();
+  // A fresh run that fails to start (a data path, a pretrained file that fits nothing, ...) takes
+  // the folder it made with it: no empty run folder to be taken for a run later.
+  const bool new_folder = !options.resume && ::access(options.out_dir.c_str(), F_OK) != 0;
+  std::unique_ptr<Run> run;
+  try {
+    run = std::make_unique<Run>(config, options);
+  } catch (...) {
+    std::error_code ignored;
+    if (new_folder) std::filesystem::remove_all(options.out_dir, ignored);
+    throw;
+  }
+  return run->train();
 }
 
 }  // namespace sar
