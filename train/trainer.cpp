@@ -239,7 +239,9 @@ void Run::optimizer_step(int epoch) {
   optimizer_->step(lr_);
   model_->zero_grad();
   state_.step = step;
-  if (step % config_.train.log_every == 0)
+  // every train.log_every steps, and the run's last step: a run shorter than that has a loss too
+  const bool last_step = at_max_steps() || (epoch + 1 == config_.train.epochs && state_.batch == batches_per_epoch());
+  if (step % config_.train.log_every == 0 || last_step)
     train_log_->append({double(step), double(epoch), lr_, step_loss_, grad_norm});
   step_loss_ = 0;
 }

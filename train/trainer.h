@@ -1,7 +1,7 @@
 // trainer.h: `sar train`: a whole training run from a RunConfig into a run folder.
 //
 //   RUN/config.json          the complete config (every key), as the run used it
-//   RUN/train_log.csv        step, epoch, lr, loss, grad_norm (every train.log_every steps)
+//   RUN/train_log.csv        step, epoch, lr, loss, grad_norm (every train.log_every steps and the last)
 //   RUN/eval_log.csv         step, epoch and the metric's numbers after each evaluation
 //   RUN/curves.png           loss and metric curves, redrawn after each evaluation
 //   RUN/checkpoints/last.safetensors   everything needed to resume (train/train_checkpoint.h)
