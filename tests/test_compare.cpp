@@ -46,8 +46,8 @@ TEST_CASE("sar compare: a markdown row per run with its best and last evaluation
                       "|---|---|---|---|---|---:|---:|---:|---:|\n"));
   // The demo config: resnet18 at 64x64 for 4 epochs. run_a's best is at epoch 2, its last 0.4.
   CHECK(has(r.output, "| run_a | resnet18 | sar | 64x64 | 3 of 4 | 0.5 | 2 | 20 | 0.4 |\n"));
-  CHECK(has(r.output, "| run_b | resnet18 | heatmap | 64x64 | 1 of 4 (running) | 0.25 | 1 | 28 | 0.25 |\n"));
-  CHECK(has(r.output, "| run_c | resnet18 | regression | 64x64 | 0 of 4 (running) | no evaluation yet ||||\n"));  // given as run_c/
+  CHECK(has(r.output, "| run_b | resnet18 | heatmap | 64x64 | 1 of 4 (unfinished) | 0.25 | 1 | 28 | 0.25 |\n"));
+  CHECK(has(r.output, "| run_c | resnet18 | regression | 64x64 | 0 of 4 (unfinished) | no evaluation yet ||||\n"));  // given as run_c/
   const Image curves = decode_image(png);
   CHECK(curves.width == 720);
   CHECK(curves.height == 440);

@@ -68,7 +68,8 @@ void print_table(const std::vector<RunSummary>& runs, const std::vector<std::str
     const ModelConfig& m = run.config.model;
     std::string line = cat("| ", run.name, " | ", m.backbone, " | ", m.head, " | ", m.head_config.input_h, "x",
                            m.head_config.input_w, " | ");
-    const char* running = run.finished ? "" : " (running)";
+    // without report.md: still training, or stopped (a signal, --stop-at-step, a crash) to resume
+    const char* running = run.finished ? "" : " (unfinished)";
     if (run.evals.rows.empty()) {  // the remaining cells left empty, so the row has every column
       line += cat("0 of ", run.config.train.epochs, running, " | no evaluation yet |", std::string(columns.size() - 1, '|'));
       std::printf("%s\n", line.c_str());
@@ -89,12 +90,13 @@ int compare_main(int argc, char** argv) {
   const char* usage =
       "usage: sar compare RUN [RUN ...] [--out CURVES.png]\n"
       "\n"
-      "  Training runs side by side (folders written by sar train, finished or still running).\n"
+      "  Training runs side by side (folders written by sar train, finished or not).\n"
       "  Prints a markdown table with a row per run: backbone, head and input (config.json), the\n"
-      "  epochs evaluated of those configured, and from eval_log.csv the metric the run keeps its\n"
-      "  best checkpoint by (PCK, AP, ...) at its best evaluation, the metric's other numbers there,\n"
-      "  and the metric at the last evaluation. --out also draws the metric over epochs, a line per\n"
-      "  run, named by its folder. The runs must share the metric.\n"
+      "  epochs evaluated of those configured ('unfinished': no report.md yet, so training or\n"
+      "  stopped), and from eval_log.csv the metric the run keeps its best checkpoint by (PCK, AP,\n"
+      "  ...) at its best evaluation, the metric's other numbers there, and the metric at the last\n"
+      "  evaluation. --out also draws the metric over epochs, a line per run, named by its folder.\n"
+      "  The runs must share the metric.\n"
       "\n"
       "  example: sar compare runs/lspet_sar runs/lspet_heatmap --out lspet_pck.png\n";
   ArgParser args("sar compare", usage);
