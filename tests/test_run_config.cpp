@@ -236,6 +236,10 @@ TEST_CASE("run_config: --set parses JSON values, falls back to strings, and refu
 
   TempConfig file(R"({"train": {"epochs": 3}})");
   CHECK(load_run_config(file.path, {"train.epochs=5", "train.epochs=6"}).train.epochs == 6);  // in order
+  // keys that disagree are named with the overrides that may have made them disagree
+  CHECK(error_of([&] { load_run_config(file.path, {"model.input=[30,30]", "train.lr=1"}); }) ==
+        file.path + " --set model.input=[30,30] --set train.lr=1: model.input must be multiples of 32 (the backbone's "
+                    "stride), got [30, 30]");
 }
 
 // ---- configs/ ----

@@ -28,8 +28,7 @@ RunConfig command_config(const std::string& command, const std::string& config_p
   } catch (const nlohmann::json::exception& e) {
     SAR_THROW(checkpoint_path, ": its metadata 'config' is not JSON: ", e.what());
   }
-  for (const std::string& o : overrides) apply_override(&json, o);
-  return run_config_from_json(json, checkpoint_path + " (metadata 'config')");
+  return run_config_from_json(std::move(json), checkpoint_path + " (metadata 'config')", overrides);
 }
 
 std::unique_ptr<PoseModel> trained_model(const RunConfig& config, int num_keypoints, const std::string& checkpoint,

@@ -315,12 +315,15 @@ std::string existing_path(const RunConfig& config, const std::string& key, const
 
 }  // namespace
 
-RunConfig run_config_from_json(const json& config_json, const std::string& source) {
+RunConfig run_config_from_json(json config_json, const std::string& source, const std::vector<std::string>& overrides) {
   SAR_CHECK(config_json.is_object(), source, ": a config must be a JSON object, got ", describe(config_json));
+  for (const std::string& assignment : overrides) apply_override(&config_json, assignment);
   RunConfig config;
   const std::vector<Key> keys = config_keys(&config);
-  read_section(config_json, "", keys, source);
-  check_consistency(config, source);
+  read_section(config_json, "", keys, source);  // each override was checked on its own: a key's error is the source's
+  std::string combined = source;  // keys that disagree may come from either
+  for (const std::string& assignment : overrides) combined += " --set " + assignment;
+  check_consistency(config, combined);
   return config;
 }
 
@@ -365,9 +368,7 @@ RunConfig load_run_config(const std::string& path, const std::vector<std::string
   } catch (const json::exception& e) {  // parse_error, or out_of_range for a number past double's range (1e999)
     SAR_THROW(path, ": not valid JSON: ", e.what());
   }
-  SAR_CHECK(config_json.is_object(), path, ": a config must be a JSON object, got ", describe(config_json));
-  for (const std::string& assignment : overrides) apply_override(&config_json, assignment);
-  return run_config_from_json(config_json, path);
+  return run_config_from_json(std::move(config_json), path, overrides);
 }
 
 std::string data_path(const RunConfig& config, const std::string& path) {

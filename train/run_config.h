@@ -114,8 +114,10 @@ struct RunConfig {
   EvalConfig eval;
 };
 
-// Parses a whole config (unknown keys and wrong types refused; `source` names it in messages).
-RunConfig run_config_from_json(const nlohmann::json& json, const std::string& source);
+// Parses a whole config after its --set overrides (apply_override, below); unknown keys and wrong
+// types are refused, named by `source` or the override; keys that disagree with each other, by both.
+RunConfig run_config_from_json(nlohmann::json json, const std::string& source,
+                               const std::vector<std::string>& overrides = {});
 nlohmann::json run_config_to_json(const RunConfig& config);
 
 // Sets one dotted key of `json` from "a.b=value" (see the rules above). Throws naming the
