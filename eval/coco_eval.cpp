@@ -526,6 +526,9 @@ CrowdPoseSummary evaluate_crowdpose(const CocoKeypointGt& gt, const std::vector<
   // their num_keypoints field (CrowdPose's counts only some keypoints), the box scale.
   OksOptions options;
   options.sigmas = crowdpose_sigmas();
+  SAR_CHECK(gt.num_keypoints == int(options.sigmas.size()), gt.path, ": the CrowdPose metric is for CrowdPose's ",
+            options.sigmas.size(), " keypoints, this ground truth has ", gt.num_keypoints,
+            gt.num_keypoints == 17 ? " (COCO's: --metric coco)" : "");
   options.box_scale = true;
   options.drop_unscored = true;
   const std::vector<double> thresholds = linspace(0.5, 0.95, kThresholds);

@@ -116,6 +116,13 @@ TEST_CASE("crowdpose eval: a hand-computed case") {
   CocoKeypointGt no_index = gt;
   no_index.crowd_index.erase(2);
   CHECK_THROWS_WITH_AS(evaluate_crowdpose(no_index, results), doctest::Contains("image 2 of"), Error);
+  // COCO's 17 keypoints are not CrowdPose's 14: named, with the metric that fits
+  CocoKeypointGt coco = gt;
+  coco.num_keypoints = 17;
+  CHECK_THROWS_WITH_AS(evaluate_crowdpose(coco, {}),
+                       doctest::Contains("crowd_gt.json: the CrowdPose metric is for CrowdPose's 14 keypoints, this "
+                                         "ground truth has 17 (COCO's: --metric coco)"),
+                       Error);
 }
 
 SHARED_DATA_TEST_CASE("crowdpose eval: agrees with xtcocotools on every fixture") {
