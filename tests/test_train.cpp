@@ -69,6 +69,17 @@ TrainOptions quiet_run(const std::string& name, const std::string& device) {
   return options;
 }
 
+// The first synthetic figure (64x64) as dir/person.png, an image for sar infer; returns it.
+Image write_person_png(const std::string& dir) {
+  SyntheticConfig sc;
+  sc.image_h = sc.image_w = 64;
+  Image image;
+  PersonRecord person;
+  SyntheticDataset(sc).get(0, &image, &person);
+  write_png(dir + "/person.png", image);
+  return image;
+}
+
 // One tensor of a safetensors file, by name.
 Tensor tensor_named(const std::string& path, const std::string& name) {
   for (const auto& [n, t] : load_safetensors(path))
@@ -295,12 +306,7 @@ TEST_CASE("sar train, eval and infer from the command line") {
   CHECK(score.output.find(eval_ap.substr(0, eval_ap.find(','))) != std::string::npos);
 
   // infer: the skeleton is drawn where the printed keypoints are.
-  SyntheticConfig sc;
-  sc.image_h = sc.image_w = 64;
-  Image image;
-  PersonRecord person;
-  SyntheticDataset(sc).get(0, &image, &person);
-  write_png(dir + "/person.png", image);
+  const Image image = write_person_png(dir);
   const auto infer = run_sar("infer --checkpoint " + dir + "/run/checkpoints/best.safetensors --device cpu --image " +
                              dir + "/person.png --out " + dir + "/pose.png --maps --json");
   INFO(infer.output);
@@ -379,12 +385,7 @@ TEST_CASE("a head without confidence maps: the run lists none, sar infer --maps 
   const std::string text((std::istreambuf_iterator<char>(report)), std::istreambuf_iterator<char>());
   CHECK(text.find("predictions.png, val_results.json") != std::string::npos);
 
-  SyntheticConfig sc;
-  sc.image_h = sc.image_w = 64;
-  Image image;
-  PersonRecord person;
-  SyntheticDataset(sc).get(0, &image, &person);
-  write_png(dir + "/person.png", image);
+  write_person_png(dir);
   const auto infer = run_sar("infer --checkpoint " + dir + "/run/checkpoints/last.safetensors --device cpu --image " +
                              dir + "/person.png --out " + dir + "/pose.png --maps");
   CHECK(infer.exit_code == 1);
