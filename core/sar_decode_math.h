@@ -29,14 +29,29 @@ SAR_HD bool sar_decode_passes_gamma(T s, T gamma) {
   return sigmoid_of(s) >= gamma;
 }
 
-// c_t / c_best, the term of cell t in max_t w_t = c_best / sum_t c_t = 1 / sum_t (c_t / c_best).
-// Taken in log space, it is at most 1 and stays finite where every c_t underflows (all logits
-// below about -104 in float32), where sigmoid(s_best) / sum_t sigmoid(s_t) would be 0 / 0.
+// c_t / c_best, the term of cell t in max_t w_t = c_best / sum_t c_t = 1 / sum_t (c_t / c_best):
+// at most 1, and finite where every c_t underflows (all logits below about -104 in float32), where
+// sigmoid(s_best) / sum_t sigmoid(s_t) would be 0 / 0. With c = 1 / (1 + e^-s),
+//   c_t / c_best = (1 + e^-s_best) / (1 + e^-s_t)                  when s_best >= 0,
+//                = (1 + e^s_best) / (e^s_best + e^(s_best - s_t))   when s_best < 0
+// (multiplied through by e^s_best): the only exp of a positive number is the per-cell one, whose
+// overflow to inf gives the true 0. One exp per cell, where log space (log-sigmoids) takes three.
+// Made once per map from its best logit: ratio(s_t).
 template <typename T>
-SAR_HD T sar_decode_weight_ratio(T s, T s_best) {
-  using std::exp;
-  return exp(log_sigmoid(s) - log_sigmoid(s_best));
-}
+struct SarDecodeWeightRatio {
+  T numerator, base, shift;  // c_t / c_best = numerator / (base + e^(shift - s_t))
+  SAR_HD explicit SarDecodeWeightRatio(T s_best) {
+    using std::exp;
+    const bool positive = s_best >= T(0);
+    base = positive ? T(1) : exp(s_best);
+    numerator = T(1) + (positive ? exp(-s_best) : base);
+    shift = positive ? T(0) : s_best;
+  }
+  SAR_HD T operator()(T s) const {
+    using std::exp;
+    return numerator / (base + exp(shift - s));
+  }
+};
 
 // Where cell t = (row, col) = (t / w, t % w) of an h x w map puts its keypoint, in input-crop
 // pixels: stride * (w, h) * K_t with K_t = p_t - o_t and p_t = (col / w, row / h), i.e.

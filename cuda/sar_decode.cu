@@ -68,8 +68,9 @@ __global__ void sar_decode_kernel(float* coords, float* scores, int64_t* count, 
       if (sar_decode_ranks_before(s[t], t, best_s, best_t)) { best_s = s[t]; best_t = t; }
     block_best(&best_s, &best_t);
     // ... then its score max_t w_t = 1 / sum_t (c_t / c_best), a second sweep of the row (in cache)
+    const SarDecodeWeightRatio<float> ratio(s[best_t]);
     float ratio_sum = 0.f;
-    for (int64_t t = threadIdx.x; t < G; t += blockDim.x) ratio_sum += sar_decode_weight_ratio(s[t], s[best_t]);
+    for (int64_t t = threadIdx.x; t < G; t += blockDim.x) ratio_sum += ratio(s[t]);
     ratio_sum = block_sum(ratio_sum);
     if (threadIdx.x == 0) {
       sar_decode_position(xy, o, best_t, h, w, stride);

@@ -1,5 +1,6 @@
 // sar_decode_topm: shapes, planted maps decoded by hand (m = 1 and m > 1 with gamma), ties,
 // saturated logits, a 1x1 map, float32 against float64, CUDA parity for m = 1, 5, 30, errors.
+#include <algorithm>
 #include <cmath>
 
 #include "core/ops/sar_decode.h"
@@ -229,4 +230,35 @@ TEST_CASE("sar_decode: the top-1 score stays finite where every c_t underflows (
   const double e1 = std::exp(-1.0), e2 = std::exp(-2.0), e5 = std::exp(-5.0);
   CHECK(d.scores.item() == doctest::Approx(1.0 / (1.0 + e1 + e2 + e5)).epsilon(1e-5));
   CHECK(d.count.item() == 1.0);
+}
+
+TEST_CASE("sar_decode: the top-1 score max w_t = c_best / sum c_t on both sides of s_best = 0 (float32, cpu)") {
+  // The score's two forms (core/sar_decode_math.h, SarDecodeWeightRatio) against the definition
+  // in float64, where no c_t here underflows: saturated best logits (c_t ~ 1 for every large s_t),
+  // cells so far below the best that the per-cell exp overflows to inf (a true 0), and maps of
+  // logits drawn from [-30, 30] and [-60, -20].
+  const std::vector<std::vector<double>> maps = {
+      {50, 20, -3, 0.5}, {3, -100, -200, 1}, {0, -0.0, -1, -2}, {-1, -90, -95, -2}, {-30, -31, -40, -35}};
+  auto expected_score = [](const std::vector<double>& s) {
+    const double best = *std::max_element(s.begin(), s.end());
+    double sum = 0;
+    for (double v : s) sum += sigmoid(v);
+    return sigmoid(best) / sum;
+  };
+  for (const auto& map : maps) {
+    const SarDecoded d = sar_decode_topm(Tensor::zeros({1, 2, 2, 2}), Tensor::from_vector(map, {1, 1, 2, 2}, DType::F32));
+    CAPTURE(map[0]);
+    CHECK(d.scores.item() == doctest::Approx(expected_score(map)).epsilon(1e-6));
+  }
+  for (const auto& [lo, hi] : std::vector<std::pair<double, double>>{{-30, 30}, {-60, -20}}) {
+    const Tensor logits = uniform({2, 3, 16, 12}, lo, hi, 7, DType::F32);
+    const std::vector<double> scores = sar_decode_topm(Tensor::zeros({2, 6, 16, 12}), logits).scores.to_vector();
+    const std::vector<double> all = logits.to_vector();  // float32 values, exact in double
+    for (size_t row = 0; row < 6; ++row) {
+      CAPTURE(lo);
+      CAPTURE(row);
+      const std::vector<double> map(all.begin() + long(row * 192), all.begin() + long((row + 1) * 192));
+      CHECK(scores[row] == doctest::Approx(expected_score(map)).epsilon(1e-5));
+    }
+  }
 }

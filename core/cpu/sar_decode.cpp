@@ -26,8 +26,9 @@ void sar_decode_cpu(T* coords, T* scores, int64_t* count, const T* offsets, cons
       int64_t best = 0;
       for (int64_t t = 1; t < G; ++t)
         if (sar_decode_ranks_before(s[t], t, s[best], best)) best = t;
+      const SarDecodeWeightRatio<T> ratio(s[best]);
       T ratio_sum = T(0);
-      for (int64_t t = 0; t < G; ++t) ratio_sum += sar_decode_weight_ratio(s[t], s[best]);
+      for (int64_t t = 0; t < G; ++t) ratio_sum += ratio(s[t]);
       sar_decode_position(xy, o, best, h, w, stride);
       score[0] = T(1) / ratio_sum;
       count[row] = 1;
