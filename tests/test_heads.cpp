@@ -18,6 +18,7 @@
 #include "tests/test_util.h"
 
 using namespace sar;
+using sar::test::gradcheck_head;
 using sar::test::uniform;
 
 namespace {
@@ -57,18 +58,6 @@ double rms(const Tensor& t) {
   double sq = 0;
   for (double v : t.to_vector()) sq += v * v;
   return std::sqrt(sq / double(t.numel()));
-}
-
-// Gradcheck of head.loss w.r.t. the features and every parameter, in float64, with the
-// parameters redrawn in [-0.5, 0.5] so no gradient is trivially small.
-void gradcheck_head(const std::string& name, KeypointHead& head, const KeypointTargets& t) {
-  head.to(DType::F64);
-  uint64_t seed = 100;
-  for (Tensor& p : head.parameters()) p.copy_(uniform(p.shape(), -0.5, 0.5, seed++));
-  Tensor features = uniform({2, 3, 5, 4}, -1, 1, 99).set_requires_grad();
-  std::vector<Tensor> inputs = {features};
-  for (const Tensor& p : head.parameters()) inputs.push_back(p);
-  test::gradcheck(name, [&](const std::vector<Tensor>& in) { return head.loss(in[0], t); }, inputs);
 }
 
 // The same head (built twice from one seed) on the CPU and on CUDA, float32: loss, the gradients

@@ -82,15 +82,12 @@ TEST_CASE("quality focal loss: gradcheck, and finite for extreme logits (float64
 TEST_CASE("sar head: gradcheck of the whole head's loss (float64, cpu)") {
   Generator gen(4);
   SarHead head(tiny_config(2, 3, 20, 16), gen);  // map 5x4: stride 4
-  head.to(DType::F64);
   Tensor features = uniform({2, 3, 5, 4}, -1, 1, 5).set_requires_grad();
   KeypointTargets t;
   t.xy = Tensor::from_vector({3.3, 7.1, 10.2, 2.6, 14.9, 18.4, -1.7, 9.9}, {2, 2, 2}, DType::F64);
   t.weight = Tensor::from_vector({1, 1, 1, 0}, {2, 2}, DType::F64);
   t.heatmaps = uniform({2, 2, 5, 4}, 0, 1, 6);
-  std::vector<Tensor> inputs = {features};
-  for (const Tensor& p : head.parameters()) inputs.push_back(p);
-  test::gradcheck("sar head", [&](const std::vector<Tensor>& in) { return head.loss(in[0], t); }, inputs);
+  test::gradcheck_head("sar head", head, t);
   t.heatmaps = Tensor();
   CHECK_THROWS_WITH_AS(head.loss(features, t), doctest::Contains("SarHead loss: targets.heatmaps is undefined"), Error);
 }

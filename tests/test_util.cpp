@@ -20,9 +20,11 @@
 
 #include "core/device.h"
 #include "core/error.h"
+#include "core/gradcheck.h"
 #include "core/rng.h"
 #include "datasets/image_io.h"
 #include "datasets/synthetic.h"
+#include "layers/heads/head.h"
 
 namespace sar::test {
 
@@ -52,6 +54,16 @@ const std::optional<std::string>& shared_data_dir() {
 Tensor uniform(const Shape& shape, double lo, double hi, uint64_t seed, DType dtype) {
   Generator gen(seed);
   return rand(shape, gen, dtype, Device::CPU, lo, hi);
+}
+
+void gradcheck_head(const std::string& name, KeypointHead& head, const KeypointTargets& targets) {
+  head.to(DType::F64);
+  uint64_t seed = 100;
+  for (Tensor& p : head.parameters()) p.copy_(uniform(p.shape(), -0.5, 0.5, seed++));
+  Tensor features = uniform({2, 3, 5, 4}, -1, 1, 99).set_requires_grad();
+  std::vector<Tensor> inputs = {features};
+  for (const Tensor& p : head.parameters()) inputs.push_back(p);
+  test::gradcheck(name, [&](const std::vector<Tensor>& in) { return head.loss(in[0], targets); }, inputs);
 }
 
 double max_abs_diff(const Tensor& a, const Tensor& b) {

@@ -18,6 +18,11 @@
 #include "core/tensor.h"
 #include "datasets/sample.h"
 
+namespace sar {
+class KeypointHead;
+struct KeypointTargets;
+}  // namespace sar
+
 namespace sar::test {
 
 bool cuda_ready();  // a CUDA device answers (exits the program under SAR_REQUIRE_CUDA=1 when none does)
@@ -28,6 +33,11 @@ const std::optional<std::string>& shared_data_dir();
 
 // Random values in [lo, hi) from a fixed seed, as a tensor: the inputs of most tests.
 Tensor uniform(const Shape& shape, double lo, double hi, uint64_t seed, DType dtype = DType::F64);
+
+// Gradcheck of head.loss on features [2, 3, 5, 4] w.r.t. the features and every parameter, in
+// float64, with the parameters redrawn in [-0.5, 0.5]: at a head's initial weights (N(0, 0.001)
+// convs, the selector's bias -4.6) some gradients are so small that a dropped one would pass.
+void gradcheck_head(const std::string& name, KeypointHead& head, const KeypointTargets& targets);
 
 // Max |a - b| over all elements (shapes must match).
 double max_abs_diff(const Tensor& a, const Tensor& b);
