@@ -6,8 +6,8 @@
 // scores [rows, m], count [rows]. Overwrites every slot (unused ones with 0).
 // CPU twin: sar_decode_cpu (core/cpu/sar_decode.cpp). Tests: tests/test_sar_decode.cpp.
 // Parallelism: one block per row, threads stride over its G cells. m == 1: one pass keeps each
-// thread's best cell, a block arg-max, then a second pass sums c_t / c_best (in log space, finite
-// where every c_t underflows) and a block sum. m > 1: m rounds of
+// thread's best cell, a block arg-max, then a second pass sums c_t / c_best (SarDecodeWeightRatio:
+// one exp per cell, finite where every c_t underflows) and a block sum. m > 1: m rounds of
 // block arg-max, round r taking the best cell that ranks after round r-1's pick; the ranking is a
 // strict total order, so that skips exactly the cells already taken, with no mask, no shared
 // buffer of G values (a 96x72 map would not fit a sort in shared memory) and no atomics. Each
