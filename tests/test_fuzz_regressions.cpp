@@ -35,10 +35,12 @@ std::vector<uint8_t> bytes_of(const std::filesystem::path& file) {
 
 TEST_CASE("fuzz regressions: every target returns or throws sar::Error on its seeds and past crash inputs") {
   REQUIRE(fuzz_targets().size() == 8);
+  size_t crashes = 0;
   for (const FuzzTarget& target : fuzz_targets()) {
     std::vector<std::filesystem::path> inputs = files_in(std::string("tests/fuzz/corpus/") + target.name);
     const size_t seeds = inputs.size();
     for (const auto& crash : files_in(std::string("tests/data/fuzz/") + target.name)) inputs.push_back(crash);
+    crashes += inputs.size() - seeds;
     INFO("target ", target.name);
     CHECK_MESSAGE(seeds > 0, "no seed corpus in tests/fuzz/corpus/", target.name);
     for (const auto& file : inputs) {
@@ -46,4 +48,6 @@ TEST_CASE("fuzz regressions: every target returns or throws sar::Error on its se
       CHECK_NOTHROW_MESSAGE(target.run(bytes.data(), bytes.size()), file.string());
     }
   }
+  // A missing tests/data/fuzz would otherwise replay no crash input without a word.
+  CHECK_MESSAGE(crashes >= 16, "only ", crashes, " crash inputs under tests/data/fuzz/, where 16 were committed");
 }
