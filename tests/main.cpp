@@ -1,5 +1,5 @@
-// main.cpp: doctest's runner, plus a listener that names each CUDA test skipped for want
-// of a device, so skips are visible in the output and in doctest's summary line. The files
+// main.cpp: doctest's runner, plus a listener that names each test skipped for want of a CUDA
+// device, of ../shared/data or of the right to mount a tmpfs, so skips are visible in the output and in doctest's summary line. The files
 // the tests wrote go with their folder when the run ends (tests/test_util.h).
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <cstdio>
@@ -26,8 +26,11 @@ struct SkipListener : doctest::IReporter {
   void log_message(const doctest::MessageData&) override {}
   void test_case_skipped(const doctest::TestCaseData& tc) override {
     if (!tc.m_skip) return;  // filtered out by -tc/-ts, not skipped by a decorator
-    const bool data = std::string(tc.m_test_suite) == "shared-data";
-    std::printf("skipped: %s (%s)\n", tc.m_name, data ? "../shared/data not found; set SAR_DATA" : "no CUDA device");
+    const std::string suite = tc.m_test_suite;
+    std::printf("skipped: %s (%s)\n", tc.m_name,
+                suite == "shared-data" ? "../shared/data not found; set SAR_DATA"
+                : suite == "mount"     ? "mounting a tmpfs needs root (CAP_SYS_ADMIN)"
+                                       : "no CUDA device");
   }
 };
 REGISTER_LISTENER("skips", 1, SkipListener);

@@ -152,6 +152,11 @@ CUDA_TEST_CASE("batch_norm2d: CUDA matches CPU in training and eval (float32, cu
       test::parity(what + ", frozen affine", run, {x, weight.clone(), bias.clone()});
       test::parity(what + ", no affine", run, {x});
     }
+    // training without running statistics (the kernels' null-pointer path)
+    test::parity("batch_norm2d training untracked " + shape.str(), [](V in) {
+      Tensor none;
+      return batch_norm2d(in[0], in[1], in[2], none, none, true);
+    }, {x, weight, bias});
   }
 }
 

@@ -1,8 +1,8 @@
 // The model registry: every backbone with every head, official checkpoint names, the
 // multiply-add counts the paper and mmpose give, and a few training steps whose loss falls.
-#include "core/flop_counter.h"
 #include <cmath>
 
+#include "core/flop_counter.h"
 #include "core/ops/elementwise.h"
 #include "core/ops/reduce.h"
 #include "core/tape.h"
@@ -52,18 +52,29 @@ KeypointTargets targets_for(const PoseModel& model, const std::vector<float>& xy
 }  // namespace
 
 TEST_CASE("pose model: every head on a ResNet-18, and HRNet-W32 with SAR, predict one keypoint each") {
+  // One finite keypoint per (image, keypoint); SAR's scores (max w_t) lie in [0, 1] (heatmap
+  // heads score by the raw peak, which may leave it).
+  auto check_predictions = [](PoseModel& model, const std::string& head) {
+    model.eval();
+    Generator images(3);
+    const KeypointPredictions p = model.predict(randn({2, 3, 64, 64}, images));
+    CHECK_MESSAGE(p.coords.shape() == Shape({2, 3, 2}), head);
+    CHECK_MESSAGE(p.scores.shape() == Shape({2, 3}), head);
+    for (double v : p.coords.to_vector()) CHECK_MESSAGE(std::isfinite(v), head);
+    const bool confidence = head == "sar" || head == "fg_fc";
+    for (double v : p.scores.to_vector())
+      CHECK_MESSAGE((std::isfinite(v) && (!confidence || (v >= 0 && v <= 1))), head, ": score ", v);
+  };
   for (const std::string& head : head_names()) {
     Generator gen(1);
     ModelConfig c = config("resnet18", head, 64, 64);
     if (head == "regression" || head == "fg_fc") c.deconv_layers = 0;
     PoseModel model(c, gen);
-    model.eval();
-    KeypointPredictions p = model.predict(Tensor::zeros({2, 3, 64, 64}));
-    CHECK_MESSAGE(p.coords.shape() == Shape({2, 3, 2}), head);
-    CHECK_MESSAGE(p.scores.shape() == Shape({2, 3}), head);
+    check_predictions(model, head);
   }
   Generator gen(2);
   PoseModel hrnet(config("hrnet_w32", "sar", 64, 64), gen);
+  check_predictions(hrnet, "sar");
   CHECK(hrnet.feature_stride() == 4);
   CHECK(hrnet.feature_channels() == 32);
   CHECK(has(hrnet, "backbone.stage4.2.fuse_layers.0.3.1.running_var"));

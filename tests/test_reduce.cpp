@@ -56,7 +56,10 @@ TEST_CASE("sum_to: undoes broadcasting (float64, cpu)") {
   CHECK(sum_to(g, {1, 1, 3}).shape() == Shape{1, 1, 3});
   CHECK(sum_to(g, {}).item() == 24.0);
   CHECK(sum_to(g, {4, 2, 3}).same(g));
-  CHECK_THROWS_WITH_AS(sum_to(g, {5}), doctest::Contains("sum_to"), Error);
+  // two shapes that do not broadcast, and one that broadcasts to more than the tensor's shape
+  CHECK_THROWS_WITH_AS(sum_to(g, {5}), doctest::Contains("sum_to: shapes [5] and [4, 2, 3] do not broadcast"), Error);
+  CHECK_THROWS_WITH_AS(sum_to(Tensor::ones({2, 3}, DType::F64), {4, 2, 3}),
+                       doctest::Contains("sum_to: [2, 3] is not a broadcast of [4, 2, 3]"), Error);
 }
 
 // Rows of 777 (more than a CUDA block's threads) with NaNs, and the same values as columns, so

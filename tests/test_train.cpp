@@ -244,9 +244,13 @@ TEST_CASE("train: a diverging run stops at the first non-finite step and saves n
   REQUIRE(message.find("step ") != std::string::npos);
   CHECK((message.find("NaN or Inf") != std::string::npos || message.find("the loss is") != std::string::npos));
   CHECK(message.find("stopped before applying it") != std::string::npos);
-  // Whatever was saved before holds finite numbers only.
+  // Every step before was checkpointed (checkpoint_every_steps = 1): the last checkpoint holds
+  // finite numbers only, and the step named is the one after it, the first non-finite one.
   const std::string last = options.out_dir + "/checkpoints/last.safetensors";
-  if (std::ifstream(last)) check_all_finite(last);
+  REQUIRE(std::ifstream(last).good());
+  check_all_finite(last);
+  const int64_t saved = std::stoll(read_safetensors_index(last).metadata.at("step"));
+  CHECK(message.find(cat("step ", saved + 1, " (epoch 1): ")) != std::string::npos);
 }
 
 CUDA_TEST_CASE("train: a run on CUDA checkpoints, resumes (with TF32) and evaluates (float32, cuda)") {
