@@ -23,7 +23,7 @@ Device resolve_device(const std::string& spec, std::string* choice = nullptr);
 
 // Deterministic algorithms (sar train --deterministic): cuDNN convolutions choose only
 // algorithms whose sums do not depend on thread scheduling. CPU kernels are deterministic for a
-// given thread count either way; the CUDA backward of upsample and gather adds with atomics
+// given thread count either way; the CUDA backward of bilinear upsample and gather adds with atomics
 // (order varies), which this does not change.
 void set_deterministic_algorithms(bool on);
 bool deterministic_algorithms();

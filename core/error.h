@@ -3,7 +3,7 @@
 // Library code throws sar::Error; only main() in train/ turns it into a message and an
 // exit code. Messages follow "<where>: <expected>, got <found>[; hint]" and end with the
 // file:line that threw, e.g.
-//   matmul: [2, 3] @ [4, 5]: inner dims 3 != 4 (core/ops/matmul.cpp:31)
+//   matmul: [2, 3] @ [4, 5]: inner dims 3 != 4 (core/ops/matmul.cpp:34)
 #pragma once
 
 #include <sstream>
@@ -16,7 +16,7 @@ class Error : public std::runtime_error {
  public:
   Error(const std::string& message, const char* file, int line);
   const std::string& message() const { return message_; }  // without the file:line
-  const std::string& where() const { return where_; }      // "core/ops/matmul.cpp:31"
+  const std::string& where() const { return where_; }      // "core/ops/matmul.cpp:34"
 
  private:
   std::string message_;

@@ -106,7 +106,7 @@ SAR_HD void bilinear_source(int64_t d, int64_t in, int64_t out, bool align_corne
 }
 
 // The 2x2 neighbourhood one output reads: rows h0, h1 with weights 1 - lh, lh; columns
-// w0, w1 with weights 1 - lw, lw. Indices are within the output's plane.
+// w0, w1 with weights 1 - lw, lw. Indices are within the input's plane [H, W].
 template <typename T>
 struct BilinearTaps {
   int64_t h0, h1, w0, w1;

@@ -57,18 +57,13 @@ Storage::~Storage() {
   cpu_allocator().release(data);
 }
 
-AllocatorStats cpu_allocator_stats() { return cpu_allocator().stats(); }
-void cpu_empty_cache() { cpu_allocator().empty_cache(); }
-
 #if SAR_WITH_CUDA
 AllocatorStats cuda_allocator_stats() { return cuda::allocator().stats(); }
 AllocatorStats pinned_allocator_stats() { return cuda::pinned_allocator_stats(); }
-void cuda_empty_cache() { cuda::allocator().empty_cache(); }
 void cuda_reset_peak() { cuda::allocator().reset_peak(); }
 #else
 AllocatorStats cuda_allocator_stats() { return {}; }
 AllocatorStats pinned_allocator_stats() { return {}; }
-void cuda_empty_cache() {}
 void cuda_reset_peak() {}
 #endif
 

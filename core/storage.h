@@ -29,14 +29,9 @@ struct Storage {
   Storage() = default;  // pinned_host's: it fills the fields
 };
 
-// The CPU caching allocator's statistics, and returning its cache to the system.
-AllocatorStats cpu_allocator_stats();
-void cpu_empty_cache();
-
-// The CUDA caching allocator's statistics and cache control (zeros / no-op without CUDA).
+// The CUDA caching allocator's statistics and peak reset (zeros / no-op without CUDA).
 AllocatorStats cuda_allocator_stats();
 AllocatorStats pinned_allocator_stats();
-void cuda_empty_cache();
 void cuda_reset_peak();  // peak_bytes_in_use = bytes_in_use, as torch.cuda.reset_peak_memory_stats
 
 }  // namespace sar

@@ -1,5 +1,5 @@
-// block_reduce.cuh: the block-wide sum and max of the one-block-per-row kernels
-// (batch_norm.cu, softmax.cu): warp shuffles, then one warp over the per-warp results.
+// block_reduce.cuh: the block-wide sum and max of the block-reducing kernels (batch_norm.cu,
+// softmax.cu, sar_loss.cu, sar_selector_norm.cu, sar_decode.cu): warp shuffles, then one warp over the per-warp results.
 // Every thread of the block must call them (they hold __syncthreads), with blockDim.x a
 // multiple of 32 and at most 1024, as kThreads is. Included only by .cu files.
 #pragma once

@@ -1,6 +1,8 @@
-// cuda_check.h: every CUDA, cuBLAS and cuDNN call goes through one of these macros. A
-// failure throws sar::Error naming the call, the library's own error string and file:line:
-//   cudaMalloc(&p, bytes) failed: out of memory (cuda/runtime.cu:48)
+// cuda_check.h: the CUDA, cuBLAS and cuDNN calls whose failure is an error go through these
+// macros (allocation and device discovery handle theirs where they happen: an out-of-memory
+// retries after emptying the cache, no device means the CPU). A failure throws sar::Error naming
+// the call (or the kernel), the library's own error string and file:line:
+//   launch of softmax_rows_forward_kernel failed: invalid configuration argument (cuda/softmax.cu:88)
 // Included only by .cu files.
 #pragma once
 
@@ -28,8 +30,12 @@
     if (status_ != CUDNN_STATUS_SUCCESS) SAR_THROW(#call " failed: ", cudnnGetErrorString(status_)); \
   } while (0)
 
-// After every kernel launch: catches bad launch configurations at the launch site.
-#define CUDA_CHECK_LAUNCH(kernel_name) CUDA_CHECK(cudaGetLastError() /* launch of kernel_name */)
+// After every kernel launch: catches bad launch configurations at the launch site, by name.
+#define CUDA_CHECK_LAUNCH(kernel_name)                                                                   \
+  do {                                                                                                   \
+    cudaError_t status_ = cudaGetLastError();                                                            \
+    if (status_ != cudaSuccess) SAR_THROW("launch of " #kernel_name " failed: ", cudaGetErrorString(status_)); \
+  } while (0)
 
 // for (i = this thread's first element; i < n; i += all threads of the grid)
 #define GRID_STRIDE_LOOP(i, n) \

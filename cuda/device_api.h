@@ -36,6 +36,6 @@ void synchronize();                    // waits for the stream; surfaces asynchr
 void* stream();                        // the cudaStream_t everything runs on
 void* cublas_handle();                 // cublasHandle_t bound to stream(), created on first use
 void* cudnn_handle();                  // cudnnHandle_t bound to stream(), created on first use
-std::string library_versions();        // "CUDA runtime 13.0, driver 13.0, cuBLAS 13.1, cuDNN 9.x"
+std::string library_versions();        // "CUDA runtime 13.0, driver 13.0, cuBLAS 13.1.0, cuDNN 9.13.0"
 
 }  // namespace sar::cuda

@@ -104,10 +104,14 @@ std::string library_versions() {
   cudaRuntimeGetVersion(&runtime);
   if (cudaDriverGetVersion(&driver) != cudaSuccess) driver = 0;
   size_t cudnn = cudnnGetVersion();
+  int cublas[3] = {0, 0, 0};  // the library loaded, not the header built against
+  cublasGetProperty(MAJOR_VERSION, &cublas[0]);
+  cublasGetProperty(MINOR_VERSION, &cublas[1]);
+  cublasGetProperty(PATCH_LEVEL, &cublas[2]);
   char buf[256];
-  std::snprintf(buf, sizeof buf, "CUDA runtime %d.%d, driver %d.%d, cuBLAS %d, cuDNN %zu.%zu.%zu", runtime / 1000,
-                (runtime % 1000) / 10, driver / 1000, (driver % 1000) / 10, CUBLAS_VERSION, cudnn / 10000,
-                (cudnn % 10000) / 100, cudnn % 100);
+  std::snprintf(buf, sizeof buf, "CUDA runtime %d.%d, driver %d.%d, cuBLAS %d.%d.%d, cuDNN %zu.%zu.%zu",
+                runtime / 1000, (runtime % 1000) / 10, driver / 1000, (driver % 1000) / 10, cublas[0], cublas[1],
+                cublas[2], cudnn / 10000, (cudnn % 10000) / 100, cudnn % 100);
   return buf;
 }
 

@@ -124,8 +124,6 @@ class Loader {
   size_t batches_per_epoch() const;
   int64_t replaced() const { return replaced_; }  // samples replaced under skip_bad, all epochs so far
   size_t unreadable() const;                       // distinct source samples found unreadable so far
-  const SampleSource& source() const { return *source_; }
-  const LoaderConfig& config() const { return config_; }
 
  private:
   struct Result {

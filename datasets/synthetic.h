@@ -52,7 +52,6 @@ class SyntheticDataset {
   explicit SyntheticDataset(const SyntheticConfig& config);
   const DatasetMeta& meta() const { return meta_; }
   size_t size() const { return config_.num_samples; }
-  const SyntheticConfig& config() const { return config_; }
   // Renders sample `index` (< size()); thread-safe. person->image_path is "synthetic/<index>".
   void get(size_t index, Image* image, PersonRecord* person) const;
   // The figure's J joints before visibility is decided, [J * 2] (x, y) in image pixels,

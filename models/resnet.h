@@ -45,7 +45,8 @@ class Bottleneck : public Layer {
 
 class ResNet : public Backbone {
  public:
-  // depth: 18, 34, 50, 101 or 152. with_classifier adds avgpool + fc (1000 classes).
+  // depth: 18, 34, 50, 101 or 152. with_classifier adds fc (1000 classes), for
+  // torchvision's checkpoint names and parameter count only: forward never runs it.
   ResNet(int depth, Generator& gen, bool with_classifier = false);
   Tensor forward(const Tensor& x) override;  // -> C5 [N, out_channels(), H/32, W/32]
   int64_t out_channels() const override { return out_channels_; }

@@ -16,7 +16,7 @@ TEST_CASE("progress: a log line every N steps with the epoch's and the run's ETA
   CHECK(printed.find("epoch 2/3  4/4  ") != std::string::npos);
   CHECK(printed.find("epoch 2/3  1/4") == std::string::npos);  // only every second step
   CHECK(printed.find("ETA 0:00, run 0:00") != std::string::npos);
-  CHECK(printed.find("epoch 2/3 done: 4 steps, mean loss 0.5000") != std::string::npos);
+  CHECK(printed.find("epoch 2/3 done: 4 batches, mean loss 0.5000") != std::string::npos);
 }
 
 TEST_CASE("progress: durations read as m:ss or h:mm:ss") {

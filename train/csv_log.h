@@ -37,7 +37,6 @@ class CsvLog {
   // The values of a column over all rows (NaN where a row left it empty).
   std::vector<double> column(const std::string& name) const { return table_.column(name, path_); }
   const std::vector<std::vector<double>>& rows() const { return table_.rows; }
-  const std::string& path() const { return path_; }
 
  private:
   void write_all() const;

@@ -45,7 +45,6 @@ class Evaluator {
   std::vector<PersonPrediction> sample_predictions(PoseModel& model, Device device, size_t n);
 
   const SampleSource& source() const { return *source_; }
-  const std::string& gt_path() const { return gt_path_; }
 
  private:
   InferenceOptions inference_options(Device device) const;

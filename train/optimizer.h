@@ -45,7 +45,6 @@ class Optimizer {
   NamedTensors state() const;
   void load_state(const NamedTensors& state);
 
-  const OptimizerConfig& config() const { return config_; }
   const NamedTensors& params() const { return params_; }
 
  private:

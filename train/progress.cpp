@@ -61,7 +61,7 @@ void ProgressLine::end_epoch() {
   const double seconds = std::chrono::duration<double>(Clock::now() - start_).count();
   if (line_open_) std::fputc('\n', stderr);
   line_open_ = false;
-  std::fprintf(stderr, "epoch %d/%d done: %lld steps, mean loss %.4f, %.1f img/s, %s\n", epoch_ + 1, epochs_,
+  std::fprintf(stderr, "epoch %d/%d done: %lld batches, mean loss %.4f, %.1f img/s, %s\n", epoch_ + 1, epochs_,
                (long long)done_, done_ ? loss_sum_ / double(done_) : 0.0, seconds > 0 ? images_ / seconds : 0.0,
                format_duration(seconds).c_str());
   std::fflush(stderr);

@@ -1,7 +1,7 @@
 // progress.h: what a long run shows while it works. On a terminal, one line redrawn in place:
 //   epoch 3/8  [########............]  120/250  loss 0.1234  lr 1.00e-03  45.2 img/s  ETA 1:23, run 12:41
 // (ETA: the epoch's end; run: the last epoch's end at this epoch's pace, evaluations not counted).
-// Elsewhere (a log file, CI), a plain line every `every` steps and at the end of each epoch,
+// Elsewhere (a log file, CI), a plain line every `every` batches and at the end of each epoch,
 // so logs stay readable and short.
 #pragma once
 
@@ -13,7 +13,7 @@ namespace sar {
 
 class ProgressLine {
  public:
-  // tty: redraw in place (stderr is a terminal), else print every `every` steps; quiet: nothing.
+  // tty: redraw in place (stderr is a terminal), else print every `every` batches; quiet: nothing.
   ProgressLine(bool tty, int every, bool quiet = false) : tty_(tty), quiet_(quiet), every_(every < 1 ? 1 : every) {}
 
   // Starts an epoch of `batches` batches (first = the batch a resumed run starts at).

@@ -30,7 +30,7 @@
 //   (--set data.root=/data/coco); a string key always takes the text as it is unless it is a
 //   quoted JSON string. The key must exist in the defaults (a leaf, not a section), and the
 //   value's type and range are checked at once, so the message names the --set.
-// - to_json() writes every key (defaults included), so the config copied into a run folder or a
+// - run_config_to_json() writes every key (defaults included), so the config copied into a run folder or a
 //   checkpoint is complete and reads back to an equal RunConfig.
 // - Relative data paths (ann, images, dets) are relative to data.root when it is set, else to
 //   the current directory; model.pretrained likewise to the current directory.

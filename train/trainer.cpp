@@ -17,7 +17,6 @@
 #include "core/error.h"
 #include "core/ops/elementwise.h"
 #include "core/tape.h"
-#include "datasets/image_io.h"
 #include "models/checkpoint_io.h"
 #include "train/csv_log.h"
 #include "train/evaluate.h"
@@ -80,9 +79,9 @@ class Run {
   // of them make a step); then the step itself: guard, optional clip, optimizer, log row.
   void add_gradients(const Batch& batch, int epoch);
   void optimizer_step(int epoch);
+  bool at_max_steps() const { return config_.train.max_steps > 0 && state_.step >= config_.train.max_steps; }
   // An epoch's batches, a whole number of steps (a last, incomplete step is dropped, as the
   // loader drops an incomplete batch).
-  bool at_max_steps() const { return config_.train.max_steps > 0 && state_.step >= config_.train.max_steps; }
   int64_t batches_per_epoch() const {
     const int64_t per_step = config_.train.accumulate_batches;
     return int64_t(loader_->batches_per_epoch()) / per_step * per_step;

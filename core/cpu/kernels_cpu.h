@@ -24,7 +24,8 @@ constexpr int64_t kParallelMin = 1 << 15;
 
 // ---- fill, cast, copy (core/cpu/memory.cpp) ----
 template <typename T> void fill_cpu(T* x, int64_t n, T value);
-// Converts n elements between F32, F64 and I64 (float -> int truncates toward zero).
+// Converts n elements between F32, F64, I64 and BF16 (float -> int truncates toward zero; to
+// BF16 rounds to nearest even).
 void cast_cpu(void* dst, DType dst_dtype, const void* src, DType src_dtype, int64_t n);
 // Copies `len` rows of an axis: dst[o, dst_start + r, :] = src[o, src_start + r, :] for
 // r < len, o < outer; a row is inner_bytes long. Serves concat, slice and their backwards.

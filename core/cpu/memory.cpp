@@ -3,7 +3,6 @@
 #include <vector>
 
 #include "core/cpu/kernels_cpu.h"
-#include "core/error.h"
 
 namespace sar {
 
