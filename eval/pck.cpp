@@ -114,12 +114,18 @@ PckResult evaluate_pck(const CocoKeypointGt& gt, const std::vector<CocoKeypointR
       }
     }
   }
-  // a ratio over nothing is no number: refused rather than printed as 0
-  const char* scale = options.head ? "upper_neck and head_top" : "left_shoulder and right_hip";
-  SAR_CHECK(out.keypoints > 0, gt.path, ": ", options.head ? "PCKh" : "PCK", " is undefined here: ",
-            out.skipped == 0 ? "no person has a labelled keypoint"
-                             : cat("none of its ", out.skipped, " people has both ", scale, " labelled (the scale)"),
-            end_a >= 0 && !options.head ? "; use the box as the scale (sar score --norm bbox, or data.pck_norm=bbox)" : "");
+  if (out.keypoints == 0) {  // a ratio over nothing is no number, not 0
+    const char* scale = options.head ? "upper_neck and head_top" : "left_shoulder and right_hip";
+    out.undefined = cat(gt.path, ": ", options.head ? "PCKh" : "PCK", " is undefined here: ",
+                        out.skipped == 0 ? "no person has a labelled keypoint"
+                                         : cat("none of its ", out.skipped, " people has both ", scale,
+                                               " labelled (the scale)"),
+                        end_a >= 0 && !options.head
+                            ? "; use the box as the scale (sar score --norm bbox, or data.pck_norm=bbox)"
+                            : "");
+    out.pck = std::numeric_limits<double>::quiet_NaN();
+    return out;
+  }
   out.pck = double(correct) / double(out.keypoints);
   out.mean_px_error = matched_keypoints ? error_sum / double(matched_keypoints) : 0.0;
   return out;

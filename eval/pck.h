@@ -33,7 +33,8 @@ struct PckOptions {
 };
 
 struct PckResult {
-  double pck = 0;            // correct / counted labelled keypoints, in [0, 1]
+  double pck = 0;            // correct / counted labelled keypoints, in [0, 1]; NaN when undefined
+  std::string undefined;     // why no keypoint could be counted (then pck is NaN), else empty
   double mean_px_error = 0;  // over the labelled keypoints of matched people
   int64_t keypoints = 0;     // labelled keypoints counted
   int64_t people = 0;        // people scored

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "eval/coco_results.h"
 #include "eval/pck.h"
 #include "tests/test_util.h"
 
@@ -89,20 +90,37 @@ TEST_CASE("pck: torso needs the names, and says so") {
                        Error);
 }
 
-TEST_CASE("pck: undefined when no person has a scale, refused rather than printed as 0") {
+TEST_CASE("pck: undefined (NaN, with the reason) when no person has a scale, never 0") {
   CocoKeypointGt gt = three_people();
   gt.annotations.erase(gt.annotations.begin());  // left: person 2 (no right hip) and person 3
   gt.annotations[1].keypoints[2] = 0;            // person 3 loses its left shoulder
-  CHECK_THROWS_WITH_AS(evaluate_pck(gt, {}), doctest::Contains("gt.json: PCK is undefined here: none of its 2 people has "
-                                                               "both left_shoulder and right_hip labelled (the scale); "
-                                                               "use the box as the scale"),
-                       Error);
+  PckResult r = evaluate_pck(gt, {});
+  CHECK(std::isnan(r.pck));
+  CHECK(r.keypoints == 0);
+  CHECK(r.undefined == "gt.json: PCK is undefined here: none of its 2 people has both left_shoulder and right_hip "
+                       "labelled (the scale); use the box as the scale (sar score --norm bbox, or data.pck_norm=bbox)");
   PckOptions box;
   box.torso = false;
-  CHECK(evaluate_pck(gt, {}, box).keypoints == 3);  // the box scale counts them
+  r = evaluate_pck(gt, {}, box);  // the box scale counts them
+  CHECK(r.keypoints == 3);
+  CHECK(r.pck == 0.0);
+  CHECK(r.undefined.empty());
   gt.annotations.clear();
-  CHECK_THROWS_WITH_AS(evaluate_pck(gt, {}, box), doctest::Contains("PCK is undefined here: no person has a labelled keypoint"),
-                       Error);
+  r = evaluate_pck(gt, {}, box);
+  CHECK(std::isnan(r.pck));
+  CHECK(r.undefined == "gt.json: PCK is undefined here: no person has a labelled keypoint");
+
+  // sar score refuses to print a number for it
+  CocoKeypointGt headless = three_people();
+  headless.annotations.erase(headless.annotations.begin());
+  headless.annotations[1].keypoints[2] = 0;
+  headless.path = test::temp_path("no_torso_gt.json");
+  save_coco_gt(headless.path, headless);
+  const std::string results = test::temp_path("no_torso_results.json");
+  std::ofstream(results) << "[]";
+  const auto score = test::run_sar("score --gt " + headless.path + " --results " + results + " --metric pck");
+  CHECK(score.exit_code == 1);
+  CHECK(score.output.find("PCK is undefined here: none of its 2 people has both") != std::string::npos);
 }
 
 namespace {

@@ -53,7 +53,9 @@ Evaluator::Evaluator(const RunConfig& config, const std::string& gt_dir) : confi
     gt_path_ = data_path(config_, config_.data.val.ann);
     gt_ = config_.data.dataset == "mpii" ? load_mpii_gt(gt_path_) : load_coco_gt(gt_path_);
   }
-  evaluate_pck(gt_, {}, pck_options());  // the keypoints its scale needs are there: refused now, not after the work
+  // the keypoints its scale needs are there, and someone has them: refused now, not after the work
+  const PckResult pck = evaluate_pck(gt_, {}, pck_options());
+  SAR_CHECK(pck.undefined.empty(), pck.undefined);
 }
 
 PckOptions Evaluator::pck_options() const {
@@ -116,7 +118,8 @@ Evaluation Evaluator::run(PoseModel& model, Device device, const std::string& re
   char line[160];
   std::snprintf(line, sizeof line, "PCK@%g (%s): %.4f over %lld keypoints of %lld people; mean pixel error %.2f px\n",
                 pck.alpha, norm.c_str(), r.pck, (long long)r.keypoints, (long long)r.people, r.mean_px_error);
-  out.table += line;
+  // the whole val set has a scale (checked at construction); an eval.max_images prefix may not
+  out.table += r.undefined.empty() ? std::string(line) : cat("PCK@", pck.alpha, ": ", r.undefined, "\n");
   const size_t asked = options.max_people > 0 ? std::min(options.max_people, source_->size()) : source_->size();
   if (people.size() < asked)
     out.table += cat(asked - people.size(), " of ", asked, " val people are in unreadable images (data.skip_bad): ",

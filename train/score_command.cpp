@@ -51,6 +51,7 @@ void print_pck(const CocoKeypointGt& gt, const std::vector<CocoKeypointResult>& 
   for (double alpha : alphas) {
     options.alpha = alpha;
     r = evaluate_pck(gt, results, options);
+    SAR_CHECK(r.undefined.empty(), r.undefined);
     std::printf("%s@%g (%s): %.4f over %lld keypoints of %lld people (%lld unmatched, %lld without a scale)\n", name,
                 alpha, options.head ? "head" : options.torso ? "torso" : "bbox", r.pck, (long long)r.keypoints,
                 (long long)r.people, (long long)r.unmatched, (long long)r.skipped);
