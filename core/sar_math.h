@@ -16,18 +16,10 @@ namespace sar {
 
 // ---- scalar helpers ----
 
-// softplus(x) = log(1 + e^x), without overflow for large x; log1p keeps e^x for very negative x,
-// where 1 + e^x rounds to 1.
-template <typename T>
-SAR_HD T softplus(T x) {
-  using std::exp; using std::log1p; using std::fabs;
-  return (x > T(0) ? x : T(0)) + log1p(exp(-fabs(x)));
-}
-
-// log sigmoid(s) = -softplus(-s): log c_t of the selector (Eq. 9).
+// log sigmoid(s) = -softplus(-s): log c_t of the selector (Eq. 9); softplus_of: core/scalar_math.h.
 template <typename T>
 SAR_HD T log_sigmoid(T s) {
-  return -softplus(-s);
+  return -softplus_of(-s);
 }
 
 // log(e^a + e^b), with the larger term factored out so that neither exp overflows.
@@ -52,18 +44,19 @@ struct LogSumExp {
     if (v > max) {
       sum = sum * exp(max - v) + T(1);  // exp(-inf) = 0 on the first value
       max = v;
-    } else {
-      sum += exp(v - max);
+    } else if (v != -T(INFINITY)) {  // e^-inf adds 0, where exp(v - max) would be exp(NaN) while max = -inf
+      sum += exp(v - max);           // (a NaN v goes in: it propagates)
     }
   }
-  SAR_HD T value() const {
+  SAR_HD T value() const {  // -inf when every v is -inf (log 0)
     using std::log;
     return max + log(sum);
   }
-  // sum rescaled to another max m >= max: the share of this part in a combined sum.
+  // sum rescaled to another max m >= max: the share of this part in a combined sum (0 for a
+  // part that saw only -inf, even where m is -inf too).
   SAR_HD T sum_at(T m) const {
     using std::exp;
-    return sum * exp(max - m);
+    return sum == T(0) ? T(0) : sum * exp(max - m);
   }
 };
 
@@ -152,7 +145,7 @@ SAR_HD SarCellGrad<T> sar_cell_grad(const SarCellTerms<T>& c, const SarRowGrad<T
   using std::exp;
   const T w = exp(c.log_c - row.lse_c);
   const T r = exp(c.log_r);
-  const T one_minus_c = exp(c.log_c - c.s);
+  const T one_minus_c = sigmoid_of(-c.s);  // 1 for s = -inf (exp(log c - s) would be exp(-inf + inf))
   const T offset_grad = -lambda * row.factor * w * r;  // times sign(e)
   SarCellGrad<T> g;
   g.dox = c.ex > T(0) ? offset_grad : (c.ex < T(0) ? -offset_grad : T(0));

@@ -16,7 +16,7 @@
 namespace sar {
 
 // y = f(x); alpha is the scalar of the three scalar ops.
-enum class UnaryOp { Neg, Exp, Log, Sigmoid, Relu, Abs, Pow, AddScalar, MulScalar, MaxScalar, GreaterScalar };
+enum class UnaryOp { Neg, Exp, Log, Sigmoid, Softplus, Relu, Abs, Pow, AddScalar, MulScalar, MaxScalar, GreaterScalar };
 
 // out = a (op) b, elementwise after broadcasting.
 enum class BinaryOp { Add, Sub, Mul, Div };
@@ -30,6 +30,15 @@ SAR_HD T sigmoid_of(T x) {
   return e / (T(1) + e);
 }
 
+// softplus(x) = log(1 + e^x), without overflow for large x; log1p keeps e^x for very negative x,
+// where 1 + e^x rounds to 1. Its derivative is sigmoid(x), 1/2 at 0 (relu(x) + log(1 + e^-|x|)
+// composed of ops would get relu'(0) + abs'(0) terms, 0 by convention, and -1/2 there instead).
+template <typename T>
+SAR_HD T softplus_of(T x) {
+  using std::exp; using std::log1p; using std::fabs;
+  return (x > T(0) ? x : T(0)) + log1p(exp(-fabs(x)));
+}
+
 template <typename T>
 SAR_HD T unary_value(UnaryOp op, T x, T alpha) {
   using std::exp; using std::log; using std::pow; using std::fabs;
@@ -38,12 +47,13 @@ SAR_HD T unary_value(UnaryOp op, T x, T alpha) {
     case UnaryOp::Exp: return exp(x);
     case UnaryOp::Log: return log(x);
     case UnaryOp::Sigmoid: return sigmoid_of(x);
-    case UnaryOp::Relu: return x > T(0) ? x : T(0);
+    case UnaryOp::Softplus: return softplus_of(x);
+    case UnaryOp::Relu: return !(x <= T(0)) ? x : T(0);  // NaN stays NaN, as in PyTorch
     case UnaryOp::Abs: return fabs(x);
     case UnaryOp::Pow: return pow(x, alpha);
     case UnaryOp::AddScalar: return x + alpha;
     case UnaryOp::MulScalar: return x * alpha;
-    case UnaryOp::MaxScalar: return x > alpha ? x : alpha;
+    case UnaryOp::MaxScalar: return !(x <= alpha) ? x : alpha;
     case UnaryOp::GreaterScalar: return x > alpha ? T(1) : T(0);
   }
   return x;
@@ -58,7 +68,7 @@ SAR_HD constexpr UnarySaves unary_saves(UnaryOp op) {
   switch (op) {
     case UnaryOp::Exp: case UnaryOp::Sigmoid: case UnaryOp::Relu: case UnaryOp::MaxScalar:
       return UnarySaves::Output;
-    case UnaryOp::Log: case UnaryOp::Abs: case UnaryOp::Pow:
+    case UnaryOp::Log: case UnaryOp::Softplus: case UnaryOp::Abs: case UnaryOp::Pow:
       return UnarySaves::Input;
     default:
       return UnarySaves::Nothing;
@@ -66,7 +76,8 @@ SAR_HD constexpr UnarySaves unary_saves(UnaryOp op) {
 }
 
 // dy/dx from s, the saved value of unary_saves(op) (x or y = f(x); ignored when nothing is saved).
-// relu'(0) = 0, abs'(0) = 0 and max(x, s)' = 0 at x = s, as PyTorch does.
+// relu'(0) = 0, abs'(0) = 0 and max(x, s)' = 0 at x = s, as PyTorch does; a NaN output passes
+// the gradient through (PyTorch's threshold_backward).
 template <typename T>
 SAR_HD T unary_derivative(UnaryOp op, T s, T alpha) {
   using std::pow;
@@ -75,15 +86,27 @@ SAR_HD T unary_derivative(UnaryOp op, T s, T alpha) {
     case UnaryOp::Exp: return s;                                   // s = y = e^x
     case UnaryOp::Log: return T(1) / s;                            // s = x
     case UnaryOp::Sigmoid: return s * (T(1) - s);                  // s = y
-    case UnaryOp::Relu: return s > T(0) ? T(1) : T(0);             // s = y
+    case UnaryOp::Softplus: return sigmoid_of(s);                  // s = x
+    case UnaryOp::Relu: return !(s <= T(0)) ? T(1) : T(0);         // s = y
     case UnaryOp::Abs: return s > T(0) ? T(1) : (s < T(0) ? T(-1) : T(0));  // s = x
     case UnaryOp::Pow: return alpha == T(0) ? T(0) : alpha * pow(s, alpha - T(1));  // s = x
     case UnaryOp::AddScalar: return T(1);
     case UnaryOp::MulScalar: return alpha;
-    case UnaryOp::MaxScalar: return s > alpha ? T(1) : T(0);       // s = y
+    case UnaryOp::MaxScalar: return !(s <= alpha) ? T(1) : T(0);   // s = y
     case UnaryOp::GreaterScalar: return T(0);  // a step: zero almost everywhere
   }
   return T(0);
+}
+
+// The order of the max reductions (max, argmax: core/cpu/reduce.cpp, cuda/reduce.cu): a NaN
+// ranks before every number (it propagates, as in PyTorch), then the larger value; among equal
+// values, and among NaNs, the lower index. A strict total order over a row's elements, so every
+// device and every reduction tree picks the same element.
+template <typename T>
+SAR_HD bool max_ranks_before(T a, int64_t index_a, T b, int64_t index_b) {
+  using std::isnan;
+  if (isnan(a) != isnan(b)) return isnan(a);
+  return a > b || ((a == b || isnan(a)) && index_a < index_b);
 }
 
 template <typename T>
@@ -116,7 +139,7 @@ SAR_HD T binary_derivative_b(BinaryOp op, T a, T b) {
     case BinaryOp::Add: return T(1);
     case BinaryOp::Sub: return T(-1);
     case BinaryOp::Mul: return a;
-    case BinaryOp::Div: return -a / (b * b);
+    case BinaryOp::Div: return -(a / b) / b;  // not -a / b^2: b^2 over- or underflows first
   }
   return T(0);
 }

@@ -40,9 +40,8 @@ __global__ void sum_strided_kernel(float* out, const float* x, int64_t outer, in
   }
 }
 
-// Same loops as sum; ties keep the lower index (strict >), matching max_axis_cpu. Its scan
-// also passes over every NaN but a first one (x[0] = NaN stays: nothing compares greater), so
-// the threads skip NaNs past r = 0; a NaN kept by thread 0 is never replaced in the tree.
+// Same loops as sum; each thread's scan and the tree rank elements by max_ranks_before
+// (core/scalar_math.h), as max_axis_cpu does: the first NaN, else the largest, ties to the lower index.
 __global__ void max_rows_kernel(float* out, int64_t* argmax, const float* x, int64_t R) {
   __shared__ float best_value[cuda::kThreads];
   __shared__ int64_t best_index[cuda::kThreads];
@@ -50,7 +49,7 @@ __global__ void max_rows_kernel(float* out, int64_t* argmax, const float* x, int
   float value = -INFINITY;
   int64_t index = R;  // "none yet": larger than any real index
   for (int64_t r = threadIdx.x; r < R; r += blockDim.x)
-    if ((index == R && !(r > 0 && isnan(row[r]))) || row[r] > value) { value = row[r]; index = r; }
+    if (index == R || max_ranks_before(row[r], r, value, index)) { value = row[r]; index = r; }
   best_value[threadIdx.x] = value;
   best_index[threadIdx.x] = index;
   __syncthreads();
@@ -58,9 +57,9 @@ __global__ void max_rows_kernel(float* out, int64_t* argmax, const float* x, int
     if (threadIdx.x < half) {
       float v = best_value[threadIdx.x + half];
       int64_t k = best_index[threadIdx.x + half];
-      // take the other candidate if it is larger, or equal with a lower index
-      bool take = k < R && (best_index[threadIdx.x] == R || v > best_value[threadIdx.x] ||
-                            (v == best_value[threadIdx.x] && k < best_index[threadIdx.x]));
+      // take the other candidate if it ranks first
+      bool take = k < R && (best_index[threadIdx.x] == R ||
+                            max_ranks_before(v, k, best_value[threadIdx.x], best_index[threadIdx.x]));
       if (take) { best_value[threadIdx.x] = v; best_index[threadIdx.x] = k; }
     }
     __syncthreads();
@@ -75,7 +74,7 @@ __global__ void max_strided_kernel(float* out, int64_t* argmax, const float* x, 
     const float* xi = x + o * R * inner + i;
     int64_t best = 0;
     for (int64_t r = 1; r < R; ++r)
-      if (xi[r * inner] > xi[best * inner]) best = r;
+      if (max_ranks_before(xi[r * inner], r, xi[best * inner], best)) best = r;
     out[j] = xi[best * inner];
     argmax[j] = best;
   }

@@ -194,4 +194,7 @@ TEST_CASE("batch_norm2d: bad inputs are refused by name (float32, cpu)") {
                        doctest::Contains("batch_norm2d: training needs more than one value per channel"), Error);
   CHECK_THROWS_WITH_AS(batch_norm2d(Tensor::ones({2, 3, 4, 4}, DType::I64), c3, c3, rm, rv, true),
                        doctest::Contains("batch_norm2d: x must be float32 or float64"), Error);
+  // eps = 0 would give 1 / sqrt(0) on a constant channel, as x here is
+  CHECK_THROWS_WITH_AS(batch_norm2d(x, c3, c3, rm, rv, true, 0.1, 0.0),
+                       doctest::Contains("batch_norm2d: eps must be > 0 and finite, got 0"), Error);
 }

@@ -36,6 +36,54 @@ TEST_CASE("elementwise: known values (float64, cpu)") {
   CHECK(greater(a, 3.0).to_vector() == std::vector<double>{0, 0, 0, 1, 1, 1});
 }
 
+TEST_CASE("elementwise: NaN goes through relu and clamp_min, their gradients pass (float32, cpu)") {
+  // As PyTorch: relu(NaN) = NaN, and its backward passes the incoming gradient (threshold_backward).
+  Tensor x = Tensor::from_vector({std::nan(""), -1, 2}, {3}).set_requires_grad();
+  const std::vector<double> y = relu(x).to_vector();
+  CHECK(std::isnan(y[0]));
+  CHECK(y[1] == 0);
+  CHECK(y[2] == 2);
+  CHECK(std::isnan(clamp_min(x, 0.5).to_vector()[0]));
+  backward(sum(relu(x) * Tensor::from_vector({3, 4, 5}, {3})));
+  CHECK(x.grad().to_vector() == std::vector<double>{3, 0, 5});
+}
+
+TEST_CASE("div: the divisor's gradient -a / b^2 where b^2 alone over- or underflows (float32 and float64, cpu)") {
+  // d(a/b)/db = -(a/b)/b: -1e30 for a = 1e-20, b = 1e-25 (b^2 underflows to 0 in float32) and
+  // -1e-10 for a = 1e30, b = 1e20 (b^2 overflows); 0 for a = 0, b = 1e-30 (not 0 / 0).
+  struct Case {
+    double a, b, expected;
+    DType dtype;
+  };
+  for (const Case& c : {Case{1e-20, 1e-25, -1e30, DType::F32}, Case{1e30, 1e20, -1e-10, DType::F32},
+                        Case{0, 1e-30, 0, DType::F32}, Case{1e308, 1e155, -1e-2, DType::F64},
+                        Case{1e-160, 1e-170, -1e180, DType::F64}}) {
+    CAPTURE(c.a);
+    CAPTURE(c.b);
+    Tensor a = Tensor::from_vector({c.a}, {1}, c.dtype);
+    Tensor b = Tensor::from_vector({c.b}, {1}, c.dtype).set_requires_grad();
+    backward(sum(a / b));
+    const double g = b.grad().to_vector()[0];
+    CHECK(std::isfinite(g));
+    CHECK(g == doctest::Approx(c.expected).epsilon(1e-5));
+  }
+}
+
+TEST_CASE("softplus: log(1 + e^x) without overflow, and its derivative sigmoid(x), 1/2 at 0 (float64, cpu)") {
+  Tensor x = Tensor::from_vector({-800, -30, 0, 2, 800}, {5}, DType::F64).set_requires_grad();
+  const std::vector<double> y = softplus(x).to_vector();
+  CHECK(y[0] == 0);  // e^-800 underflows; log1p keeps what is left
+  CHECK(y[1] == doctest::Approx(std::exp(-30.0)).epsilon(1e-12));
+  CHECK(y[2] == doctest::Approx(std::log(2.0)).epsilon(1e-15));
+  CHECK(y[3] == doctest::Approx(std::log1p(std::exp(2.0))).epsilon(1e-15));
+  CHECK(y[4] == 800);  // no overflow
+  backward(sum(softplus(x)));
+  const std::vector<double> g = x.grad().to_vector();
+  CHECK(g[2] == 0.5);
+  CHECK(g[3] == doctest::Approx(1 / (1 + std::exp(-2.0))).epsilon(1e-15));
+  CHECK(g[4] == 1);
+}
+
 TEST_CASE("sigmoid: finite and exact-limit for large |x| (float32, cpu)") {
   Tensor x = Tensor::from_vector({-100, -20, 0, 20, 100}, {5});
   std::vector<double> y = sigmoid(x).to_vector();
@@ -55,6 +103,7 @@ TEST_CASE("elementwise: gradcheck of every op (float64, cpu)") {
   test::gradcheck("exp", [](V in) { return exp(in[0]); }, {x()});
   test::gradcheck("log", [](V in) { return log(in[0]); }, {x()});
   test::gradcheck("sigmoid", [](V in) { return sigmoid(in[0]); }, {signed_x()});
+  test::gradcheck("softplus", [](V in) { return softplus(in[0]); }, {signed_x()});
   test::gradcheck("pow 2.5", [](V in) { return pow(in[0], 2.5); }, {x()});
   test::gradcheck("scalar ops", [](V in) { return 3.0 - (in[0] * 2.0 + 1.0) / 4.0; }, {x()});
   Tensor s = uniform({2, 3, 5, 4}, 0.1, 1.0, 4);
@@ -86,6 +135,7 @@ CUDA_TEST_CASE("elementwise: CUDA matches CPU (float32, cuda)") {
   test::parity("exp", [](V in) { return exp(in[0]); }, {x()});
   test::parity("log", [](V in) { return log(in[0]); }, {x()});
   test::parity("sigmoid", [](V in) { return sigmoid(in[0]); }, {signed_x()});
+  test::parity("softplus", [](V in) { return softplus(in[0]); }, {signed_x()});
   test::parity("relu", [](V in) { return relu(in[0]); }, {signed_x()});
   test::parity("abs", [](V in) { return abs(in[0]); }, {signed_x()});
   test::parity("pow", [](V in) { return pow(in[0], 1.5); }, {x()});

@@ -1,9 +1,11 @@
 // Reductions: shapes, known values, ties, gradcheck, sum_to, CUDA parity, errors.
 #include <cmath>
+#include <numeric>
 #include <utility>
 #include <vector>
 
 #include "core/ops/reduce.h"
+#include "core/tape.h"
 #include "core/gradcheck.h"
 #include "tests/parity.h"
 #include "tests/test_util.h"
@@ -64,11 +66,12 @@ TEST_CASE("sum_to: undoes broadcasting (float64, cpu)") {
 
 // Rows of 777 (more than a CUDA block's threads) with NaNs, and the same values as columns, so
 // that max over axis 1 of the first and axis 0 of the second take the two CUDA kernel paths.
-// Row 0: a NaN at index 2, the maximum 5 at 258; row 1: a NaN first, 7 at 300.
+// Row 0: NaNs at 2 and 600 (other threads of a CUDA block), the largest number 5 at 258;
+// row 1: NaNs first and at 500, 7 at 300.
 static std::pair<Tensor, Tensor> rows_and_columns_with_nans() {
   const int64_t R = 777;
   std::vector<double> rows(2 * R, 0.0), columns(2 * R, 0.0);
-  rows[2] = rows[R] = NAN;
+  rows[2] = rows[600] = rows[R] = rows[R + 500] = NAN;
   rows[258] = 5;
   rows[R + 300] = 7;
   for (int64_t r = 0; r < R; ++r)
@@ -76,17 +79,21 @@ static std::pair<Tensor, Tensor> rows_and_columns_with_nans() {
   return {Tensor::from_vector(rows, {2, R}), Tensor::from_vector(columns, {R, 2})};
 }
 
-// max's NaN rule, max_axis_cpu's strict >: a NaN is passed over, unless it is the first
-// element, which then stays the answer (nothing compares greater than it).
+// max's NaN rule (max_ranks_before): a NaN propagates, the first one of a row being the max
+// and its arg-max, wherever it stands (row 0's at index 2, past a larger 5 at 258); a row
+// without NaN keeps its maximum.
 static void check_max_with_nans(const Tensor& rows, const Tensor& columns) {
   for (int axis : {1, 0}) {
     CAPTURE(axis);
     const Tensor& x = axis == 1 ? rows : columns;
     const std::vector<double> m = max(x, axis).to_vector();
-    CHECK(m[0] == 5);
+    CHECK(std::isnan(m[0]));
     CHECK(std::isnan(m[1]));
-    CHECK(argmax(x, axis).to_vector() == std::vector<double>{258, 0});
+    CHECK(argmax(x, axis).to_vector() == std::vector<double>{2, 0});
   }
+  Tensor clean = Tensor::from_vector({1, 7, 7, 2}, {1, 4}).to(rows.device());
+  CHECK(max(clean, 1).to_vector() == std::vector<double>{7});
+  CHECK(argmax(clean, 1).to_vector() == std::vector<double>{1});
 }
 
 CUDA_TEST_CASE("sum/mean/max: CUDA matches CPU on both kernel paths (float32, cuda)") {
@@ -112,9 +119,15 @@ CUDA_TEST_CASE("sum/mean/max: CUDA matches CPU on both kernel paths (float32, cu
   check_max_with_nans(rows.to(Device::CUDA), columns.to(Device::CUDA));
 }
 
-TEST_CASE("max: a NaN is passed over unless it comes first (float32, cpu)") {
+TEST_CASE("max: a NaN propagates, the first one wins, as in PyTorch (float32, cpu)") {
   auto [rows, columns] = rows_and_columns_with_nans();
   check_max_with_nans(rows, columns);
+  rows.set_requires_grad();
+  backward(sum(max(rows, 1)));  // the gradient goes to the NaNs that are the maxima
+  const std::vector<double> g = rows.grad().to_vector();
+  CHECK(g[2] == 1);
+  CHECK(g[777] == 1);
+  CHECK(std::accumulate(g.begin(), g.end(), 0.0) == 2);
 }
 
 TEST_CASE("reductions: bad axes and empty maxima are refused (float32, cpu)") {

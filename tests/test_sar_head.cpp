@@ -2,11 +2,12 @@
 // head's loss gradients, and predictions of a planted keypoint.
 #include <cmath>
 
+#include "core/gradcheck.h"
 #include "core/ops/elementwise.h"
 #include "core/ops/reduce.h"
+#include "core/tape.h"
 #include "layers/heads/qfl_loss.h"
 #include "layers/heads/sar_head.h"
-#include "core/gradcheck.h"
 #include "tests/parity.h"
 #include "tests/test_util.h"
 
@@ -66,6 +67,19 @@ TEST_CASE("quality focal loss: hand-computed value, invalid rows dropped, num_po
   CHECK(std::isfinite(quality_focal_loss(z, none, weight).item()));
   CHECK_THROWS_WITH_AS(quality_focal_loss(z, Tensor::zeros({1, 2, 2, 1}, DType::F64), weight),
                        doctest::Contains("quality_focal_loss: targets must have the logits' shape"), Error);
+}
+
+TEST_CASE("quality focal loss: the gradient at logits of exactly 0 (float64, cpu)") {
+  // At z = 0 (p = 1/2, BCE = log 2): dL/dz = [(p - y)(y - p)^2 - 2 log2 (y - p) p (1 - p)] / num_pos,
+  // as PyTorch's binary_cross_entropy_with_logits gives; num_pos = 2 (y = 0.8 and 1 exceed 0.7).
+  Tensor z = Tensor::zeros({1, 2, 1, 2}, DType::F64).set_requires_grad();
+  Tensor y = Tensor::from_vector({0, 0.5, 0.8, 1}, {1, 2, 1, 2}, DType::F64);
+  backward(quality_focal_loss(z, y, Tensor::ones({1, 2}, DType::F64)));
+  const std::vector<double> g = z.grad().to_vector(), ys = y.to_vector();
+  for (size_t i = 0; i < 4; ++i) {
+    const double d = ys[i] - 0.5;
+    CHECK(g[i] == doctest::Approx((-d * d * d - 2 * std::log(2.0) * d * 0.25) / 2).epsilon(1e-12));
+  }
 }
 
 TEST_CASE("quality focal loss: gradcheck, and finite for extreme logits (float64, cpu)") {

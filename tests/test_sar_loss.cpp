@@ -215,6 +215,33 @@ TEST_CASE("sar_loss: a 2x2 grid matches the closed form (float64, cpu)") {
   CHECK(sar_loss(moved, logits, target, weight).item() == doctest::Approx(-std::log(S_moved + eps)).epsilon(1e-14));
 }
 
+TEST_CASE("sar_loss: a -inf logit is a cell of weight 0, wherever it stands (float64 and float32, cpu)") {
+  // The 2x2 grid above with c_0 = 0: w = (0, 1/3, 1/3, 1/3), S = (r_1 + r_2 + r_3) / 3. The
+  // one-pass log-sum-exp starts at the -inf (exp(-inf - -inf) would make it NaN), and cell 0's
+  // gradients are 0 (1 - c_0 = 1, not exp(log c_0 - s_0)). A target far beyond float32's exp
+  // (every r_t = 0) gives -log(eps), not NaN.
+  const double d[4] = {0.3, 0.6, 0.4, 0.7}, eps = 1e-6;
+  double S = 0;
+  for (int t = 1; t < 4; ++t) S += std::exp(-16 * d[t]) / 3;
+  for (DType dtype : {DType::F64, DType::F32}) {
+    CAPTURE(dtype_name(dtype));
+    Tensor offsets = Tensor::zeros({1, 2, 2, 2}, dtype).set_requires_grad();
+    Tensor logits = Tensor::from_vector({-INFINITY, 0, 0, 0}, {1, 1, 2, 2}, dtype).set_requires_grad();
+    Tensor target = Tensor::from_vector({0.1, 0.2}, {1, 1, 2}, dtype), weight = Tensor::ones({1, 1}, dtype);
+    Tensor loss = sar_loss(offsets, logits, target, weight);
+    CHECK(loss.item() == doctest::Approx(-std::log(S + eps)).epsilon(1e-6));
+    backward(loss);
+    const std::vector<double> doff = offsets.grad().to_vector(), ds = logits.grad().to_vector();
+    CHECK(doff[0] == 0);
+    CHECK(doff[4] == 0);
+    CHECK(ds[0] == 0);
+    for (double g : ds) CHECK(std::isfinite(g));
+    NoGrad no_grad;
+    Tensor far = Tensor::from_vector({1e38, 1e38}, {1, 1, 2}, dtype);
+    CHECK(sar_loss(offsets, logits, far, weight).item() == doctest::Approx(-std::log(eps)).epsilon(1e-6));
+  }
+}
+
 TEST_CASE("sar_loss: a one-hot selector gives -log(r_t + eps) (float64, cpu)") {
   SarInputs in = random_inputs(1, 1, 4, 5, 2);
   const int hot = 13;  // cell (2, 3)

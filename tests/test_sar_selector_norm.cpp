@@ -71,6 +71,15 @@ TEST_CASE("sar_selector_norm: logits of +-80 and -120 give finite weights and gr
   for (double g : s.grad().to_vector()) CHECK(std::isfinite(g));
 }
 
+TEST_CASE("sar_selector_norm: a -inf logit gets weight 0 in any position (float32, cpu)") {
+  // c = (0, 1/2, 1/2 ...) for logits (-inf, 0, 0): w = (0, 1/2, 1/2), the -inf first or last
+  for (const std::vector<double>& s : {std::vector<double>{-INFINITY, 0, 0}, std::vector<double>{0, 0, -INFINITY}}) {
+    const std::vector<double> w = sar_selector_norm(Tensor::from_vector(s, {1, 1, 1, 3})).to_vector();
+    const size_t minus_inf = s[0] < 0 ? 0 : 2;
+    for (size_t t = 0; t < 3; ++t) CHECK(w[t] == (t == minus_inf ? 0.0 : 0.5));
+  }
+}
+
 TEST_CASE("sar_selector_norm: gradcheck at logits of +-80 and -120 (float64, cpu)") {
   Tensor s = extreme_logits(DType::F64).set_requires_grad();
   test::gradcheck("sar_selector_norm extreme", [](V x) { return sar_selector_norm(x[0]); }, {s});

@@ -128,6 +128,7 @@ std::vector<GradcheckCase> make_catalog() {
       unary("exp", "exp(x)", exp),
       unary("log", "log(x) on x in [0.5, 2)", log, 0.5, 2.0),
       unary("sigmoid", "sigmoid(x) on x in [-4, 4)", sigmoid, -4.0, 4.0),
+      unary("softplus", "log(1 + e^x) on x in [-4, 4)", softplus, -4.0, 4.0),
       unary("relu", "max(x, 0)", relu),
       unary("abs", "|x|", abs),
       {"pow", "x^2.5 on x in [0.5, 2), x [2, 3, 4]",

@@ -28,6 +28,7 @@ void with_unary_op(UnaryOp op, F&& f) {
     case UnaryOp::Exp: return f(UnaryConst<UnaryOp::Exp>{});
     case UnaryOp::Log: return f(UnaryConst<UnaryOp::Log>{});
     case UnaryOp::Sigmoid: return f(UnaryConst<UnaryOp::Sigmoid>{});
+    case UnaryOp::Softplus: return f(UnaryConst<UnaryOp::Softplus>{});
     case UnaryOp::Relu: return f(UnaryConst<UnaryOp::Relu>{});
     case UnaryOp::Abs: return f(UnaryConst<UnaryOp::Abs>{});
     case UnaryOp::Pow: return f(UnaryConst<UnaryOp::Pow>{});

@@ -57,7 +57,8 @@ template <typename T> void gemm_cpu(T* C, const T* A, const T* B, int64_t M, int
 
 // ---- reductions (core/cpu/reduce.cpp), x: [outer, R, inner] -> out: [outer, inner] ----
 template <typename T> void sum_axis_cpu(T* out, const T* x, int64_t outer, int64_t R, int64_t inner);
-// Ties keep the lowest index, so the arg-max is deterministic.
+// Elements ranked by max_ranks_before (core/scalar_math.h): the first NaN, else the largest,
+// ties to the lowest index, so the arg-max is deterministic.
 template <typename T> void max_axis_cpu(T* out, int64_t* argmax, const T* x, int64_t outer, int64_t R,
                                         int64_t inner);
 // dx[o, r, i] = scale * dout[o, i]: the backward of sum (scale 1) and mean (scale 1/R).

@@ -24,7 +24,7 @@ void max_axis_cpu(T* out, int64_t* argmax, const T* x, int64_t outer, int64_t R,
       const T* xi = x + o * R * inner + i;
       int64_t best = 0;
       for (int64_t r = 1; r < R; ++r)
-        if (xi[r * inner] > xi[best * inner]) best = r;  // strict: ties keep the lower index
+        if (max_ranks_before(xi[r * inner], r, xi[best * inner], best)) best = r;
       out[o * inner + i] = xi[best * inner];
       argmax[o * inner + i] = best;
     }

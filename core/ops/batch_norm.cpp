@@ -3,6 +3,8 @@
 // then applies them; the backward reads x and those two [C] tensors.
 #include "core/ops/batch_norm.h"
 
+#include <cmath>
+
 #include "core/cpu/kernels_cpu.h"
 #include "core/ops/elementwise.h"
 #include "core/ops/op_util.h"
@@ -47,6 +49,8 @@ static TensorList batch_norm_backward(const Tensor& dy, const Tensor& x, const T
 Tensor batch_norm2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Tensor& running_mean,
                     Tensor& running_var, bool training, double momentum, double eps) {
   check_float(x, "batch_norm2d", "x");
+  // eps keeps 1 / sqrt(var + eps) finite on a constant channel (var = 0)
+  SAR_CHECK(eps > 0 && std::isfinite(eps), "batch_norm2d: eps must be > 0 and finite, got ", eps);
   SAR_CHECK(x.ndim() == 4, "batch_norm2d: x must be [N, C, H, W], got ", x.shape());
   const int64_t N = x.shape()[0], C = x.shape()[1], HW = x.shape()[2] * x.shape()[3];
   if (weight.defined()) check_per_channel(weight, x, "weight");

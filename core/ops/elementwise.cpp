@@ -54,6 +54,7 @@ Tensor neg(const Tensor& x) { return unary("neg", UnaryOp::Neg, x); }
 Tensor exp(const Tensor& x) { return unary("exp", UnaryOp::Exp, x); }
 Tensor log(const Tensor& x) { return unary("log", UnaryOp::Log, x); }
 Tensor sigmoid(const Tensor& x) { return unary("sigmoid", UnaryOp::Sigmoid, x); }
+Tensor softplus(const Tensor& x) { return unary("softplus", UnaryOp::Softplus, x); }
 Tensor relu(const Tensor& x) { return unary("relu", UnaryOp::Relu, x); }
 Tensor abs(const Tensor& x) { return unary("abs", UnaryOp::Abs, x); }
 Tensor pow(const Tensor& x, double p) { return unary("pow", UnaryOp::Pow, x, p); }

@@ -4,7 +4,7 @@
 //
 //   out = a (+ - * /) b     shapes broadcast ([2,3] with [3] or [2,1]); backward sums the
 //                           gradient over the broadcast dims back to each input's shape
-//   y = f(x)                neg, exp, log, sigmoid, relu, abs, pow(x, p), x + s, x * s,
+//   y = f(x)                neg, exp, log, sigmoid, softplus, relu, abs, pow(x, p), x + s, x * s,
 //                           clamp_min(x, s), greater(x, s)
 //
 // Inputs: float32/float64 on CPU, float32 on CUDA; both operands on one device and dtype.
@@ -28,8 +28,9 @@ Tensor rsub(double s, const Tensor& x); // s - x
 Tensor neg(const Tensor& x);
 Tensor exp(const Tensor& x);
 Tensor log(const Tensor& x);
-Tensor sigmoid(const Tensor& x);  // 1 / (1 + exp(-x)), without overflow for large |x|
-Tensor relu(const Tensor& x);     // relu'(0) = 0
+Tensor sigmoid(const Tensor& x);   // 1 / (1 + exp(-x)), without overflow for large |x|
+Tensor softplus(const Tensor& x);  // log(1 + exp(x)), without overflow; softplus' = sigmoid
+Tensor relu(const Tensor& x);      // relu'(0) = 0; relu(NaN) = NaN
 Tensor abs(const Tensor& x);      // abs'(0) = 0
 Tensor pow(const Tensor& x, double p);
 Tensor clamp_min(const Tensor& x, double s);  // max(x, s); gradient 1 where x > s, else 0

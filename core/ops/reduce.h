@@ -3,7 +3,8 @@
 //   sum(x, axis)   out[o, i] = sum_r x[o, r, i]       backward: dx[o, r, i] = dout[o, i]
 //   mean(x, axis)  sum / R                             backward: dout / R
 //   max(x, axis)   out[o, i] = max_r x[o, r, i]        backward: dout goes to the arg-max only
-//                  (ties: the lowest index wins, on every device)
+//                  (ties: the lowest index wins, on every device; a NaN propagates: the
+//                  first NaN is the max and gets the gradient, as in PyTorch)
 //   sum_to(x, s)   sums x down to shape s, undoing a broadcast (the backward of add & co.)
 //
 // With keepdim the reduced axis stays as size 1. The all-element forms return shape [].

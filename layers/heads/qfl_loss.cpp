@@ -18,7 +18,7 @@ Tensor quality_focal_loss(const Tensor& logits, const Tensor& targets, const Ten
   // rows of invalid keypoints are dropped: [N, J, 1, 1] masks of 0/1
   Tensor valid = reshape(greater(weight, 0.0), {weight.size(0), weight.size(1), 1, 1});
   Tensor p = sigmoid(z);
-  Tensor bce = relu(z) - z * y + log(exp(-abs(z)) + 1.0);  // [N, J, h, w]
+  Tensor bce = softplus(z) - z * y;                         // [N, J, h, w], log(1 + e^z) - z y
   Tensor per_cell = bce * pow(y - p, 2.0);                  // [N, J, h, w]
   Tensor num_pos = sum(greater(y, positive_threshold) * valid);
   return sum(per_cell * valid) / clamp_min(num_pos, 1.0);
