@@ -32,7 +32,7 @@ SAR_HD T sigmoid_of(T x) {
 
 // softplus(x) = log(1 + e^x), without overflow for large x; log1p keeps e^x for very negative x,
 // where 1 + e^x rounds to 1. Its derivative is sigmoid(x), 1/2 at 0 (relu(x) + log(1 + e^-|x|)
-// composed of ops would get relu'(0) + abs'(0) terms, 0 by convention, and -1/2 there instead).
+// composed of ops would get 0 there: relu'(0) and abs'(0) are 0 by convention).
 template <typename T>
 SAR_HD T softplus_of(T x) {
   using std::exp; using std::log1p; using std::fabs;

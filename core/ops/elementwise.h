@@ -31,7 +31,7 @@ Tensor log(const Tensor& x);
 Tensor sigmoid(const Tensor& x);   // 1 / (1 + exp(-x)), without overflow for large |x|
 Tensor softplus(const Tensor& x);  // log(1 + exp(x)), without overflow; softplus' = sigmoid
 Tensor relu(const Tensor& x);      // relu'(0) = 0; relu(NaN) = NaN
-Tensor abs(const Tensor& x);      // abs'(0) = 0
+Tensor abs(const Tensor& x);       // abs'(0) = 0
 Tensor pow(const Tensor& x, double p);
 Tensor clamp_min(const Tensor& x, double s);  // max(x, s); gradient 1 where x > s, else 0
 Tensor greater(const Tensor& x, double s);    // 1 where x > s, else 0 (a mask: zero gradient)
