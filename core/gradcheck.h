@@ -60,7 +60,8 @@ struct GradcheckResult {
   int64_t checked = 0;      // entries compared
   int64_t skipped = 0;      // entries skipped at a kink
   double worst_error = 0;   // the largest e_i
-  std::string worst;        // that entry: "conv1.weight at [0, 1, 2, 0]: analytic ..., numeric ... (h ..., L+ ..., L- ...)"
+  std::string worst;        // that entry: "conv1.weight at [0, 1, 2, 0]: analytic ..., numeric ...
+                            // (h ..., L+ ..., L- ...)"
   bool passed = false;      // checked > 0 and worst_error <= rtol
   bool judged() const { return checked > 0; }  // false: every entry drawn sat on a kink
 };

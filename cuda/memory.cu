@@ -1,5 +1,6 @@
 // memory.cu: fill, dtype conversion and the axis-block copy on the device:
-//   fill: x[i] = value;  cast: dst[i] = Dst(src[i]);  axis copy: dst[o, dst_start + r, :] = src[o, src_start + r, :], r < len.
+//   fill: x[i] = value;  cast: dst[i] = Dst(src[i]);
+//   axis copy: dst[o, dst_start + r, :] = src[o, src_start + r, :] for r < len.
 // CPU twins: fill_cpu, cast_cpu, axis_copy_cpu (core/cpu/memory.cpp). Tests: tests/test_tensor.cpp.
 // Parallelism: one thread per element, grid-stride loops; the axis copy is one cudaMemcpy2D.
 #include "cuda/cuda_check.h"

@@ -1,6 +1,7 @@
 // main.cpp: doctest's runner, plus a listener that names each test skipped for want of a CUDA
-// device, of ../shared/data or of the right to mount a tmpfs, so skips are visible in the output and in doctest's summary line. The files
-// the tests wrote go with their folder when the run ends (tests/test_util.h).
+// device, of ../shared/data or of the right to mount a tmpfs, so skips are visible in the output
+// and in doctest's summary line. The files the tests wrote go with their folder when the run
+// ends (tests/test_util.h).
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <cstdio>
 #include <cstdlib>

@@ -48,7 +48,8 @@ struct TrainSummary {
   int best_epoch = -1;
   double seconds = 0;
   int stopped_by = 0;            // the signal (SIGINT, SIGTERM) that stopped the run early, after its checkpoint
-  std::string pngs;              // the pictures written at the end: "curves.png, predictions.png[, confidence_maps.png]"
+  std::string pngs;              // the pictures written at the end: "curves.png, predictions.png"
+                                 // and, for heads with maps, ", confidence_maps.png"
 };
 
 TrainSummary train_run(const RunConfig& config, const TrainOptions& options);
