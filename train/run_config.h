@@ -91,7 +91,8 @@ struct TrainConfig {
   double clip_grad_norm = 0;          // > 0: clip the global gradient norm to this
   int eval_every = 1;                 // evaluate every N epochs (and after the last)
   int checkpoint_every_steps = 0;     // > 0: also checkpoint every N steps (else at epoch ends)
-  int log_every = 20;                 // steps between log lines / CSV rows (the run's last step has one too)
+  int log_every = 20;                 // steps between CSV rows (the run's last step has one too); batches
+                                      // between progress lines off a terminal
 };
 
 struct EvalConfig {

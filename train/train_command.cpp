@@ -37,7 +37,7 @@ const char* kTrainUsage =
     "                    inputs to TF32 (~1e-3 relative error per product) and run on tensor cores,\n"
     "                    as PyTorch's convolutions do by default; without it, float32 throughout\n"
     "  --stop-at-step N  stops right after step N's checkpoint, as a killed run would (tests resume)\n"
-    "  Progress: a redrawn line on a terminal, a log line every train.log_every steps otherwise.\n"
+    "  Progress: a redrawn line on a terminal, a log line every train.log_every batches otherwise.\n"
     "  Ctrl-C or SIGTERM: stops after the step under way and saves a checkpoint to resume from\n"
     "  (exit status 130 or 143); a second one quits at once.\n";
 
