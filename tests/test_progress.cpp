@@ -5,7 +5,7 @@
 using namespace sar;
 using sar::test::stderr_of;
 
-TEST_CASE("progress: a log line every N steps with the epoch's and the run's ETA, and an epoch summary") {
+TEST_CASE("progress: a log line every N batches with the epoch's and the run's ETA, and an epoch summary") {
   const std::string printed = stderr_of([] {
     ProgressLine line(/*tty=*/false, /*every=*/2);
     line.start_epoch(1, 3, 4);  // the second of 3 epochs, 4 batches each
