@@ -3,9 +3,11 @@
 // gradcheck over several geometries, the 1x1 fast path, CUDA parity, errors.
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
+#include "core/cpu/kernels_cpu.h"
 #include "core/ops/conv.h"
 #include "core/ops/matmul.h"
 #include "core/ops/shape_ops.h"
@@ -166,23 +168,29 @@ static std::vector<Geometry> small_geometries() {
   };
 }
 
+// The largest difference between conv2d (with a bias) and the definition, on uniform inputs.
+static double error_against_definition(const Geometry& c) {
+  Tensor x = uniform(c.x, -1, 1, 1), w = uniform(c.w, -1, 1, 2), b = uniform({c.w[0]}, -1, 1, 3);
+  Tensor y = conv2d(x, w, b, c.opt);
+  const std::vector<double> ref = conv2d_by_definition(x, w, c.opt, y.shape()), got = y.to_vector();
+  const std::vector<double> bv = b.to_vector();
+  const int64_t P = y.size(2) * y.size(3);
+  double worst = 0;
+  for (size_t i = 0; i < ref.size(); ++i) worst = std::max(worst, std::fabs(ref[i] + bv[i / P % c.w[0]] - got[i]));
+  return worst;
+}
+
 TEST_CASE("conv2d: im2col + GEMM matches the definition (float64, cpu)") {
   std::vector<Geometry> cases = small_geometries();
   // The CPU kernel folds ceil(512 / P) images into one GEMM (kGemmWidth in core/cpu/conv.cpp):
   // P = 225 makes chunks of 3 + 2 images, P = 144 chunks of 4 + 1, and P = 576 one image each.
-  cases.push_back({"3x3 pad 1, 15x15, batch 5", {5, 2, 15, 15}, {3, 2, 3, 3}, Conv2dOptions(1, 1)});
+  // (A 3x3 stride-1 conv of that size would go to Winograd, tested below.)
+  cases.push_back({"5x5 pad 2, 15x15, batch 5", {5, 2, 15, 15}, {3, 2, 5, 5}, Conv2dOptions(1, 2)});
   cases.push_back({"1x1, 12x12, batch 5", {5, 4, 12, 12}, {2, 4, 1, 1}, Conv2dOptions()});
   cases.push_back({"1x1, 24x24, batch 3", {3, 4, 24, 24}, {2, 4, 1, 1}, Conv2dOptions()});
   for (const Geometry& c : cases) {
     CAPTURE(c.name);
-    Tensor x = uniform(c.x, -1, 1, 1), w = uniform(c.w, -1, 1, 2), b = uniform({c.w[0]}, -1, 1, 3);
-    Tensor y = conv2d(x, w, b, c.opt);
-    std::vector<double> ref = conv2d_by_definition(x, w, c.opt, y.shape()), got = y.to_vector();
-    const std::vector<double> bv = b.to_vector();
-    const int64_t P = y.size(2) * y.size(3);
-    double worst = 0;
-    for (size_t i = 0; i < ref.size(); ++i) worst = std::max(worst, std::fabs(ref[i] + bv[i / P % c.w[0]] - got[i]));
-    CHECK(worst < 1e-12);
+    CHECK(error_against_definition(c) < 1e-12);
   }
 }
 
@@ -207,6 +215,108 @@ TEST_CASE("conv2d: a 1x1 kernel is a matmul over channels (float64, cpu)") {
   CHECK(test::max_abs_diff(reshape(y, {6, 12}), expected) < 1e-14);
 }
 
+// ---- Winograd F(2x2, 3x3): the CPU's 3x3 stride-1 convs with enough 2x2 output tiles ----
+
+static ConvGeometry geometry_of(const Geometry& c) {
+  const Conv2dOptions& o = c.opt;
+  const int64_t Ho = (c.x[2] + 2 * o.pad_h - o.dilation_h * (c.w[2] - 1) - 1) / o.stride_h + 1;
+  const int64_t Wo = (c.x[3] + 2 * o.pad_w - o.dilation_w * (c.w[3] - 1) - 1) / o.stride_w + 1;
+  return {c.x[0], c.x[1], c.x[2], c.x[3], c.w[0], Ho, Wo, c.w[2], c.w[3],
+          o.stride_h, o.stride_w, o.pad_h, o.pad_w, o.dilation_h, o.dilation_w};
+}
+
+// Odd sizes (a last tile half outside the output), each padding 0-2, unequal channel
+// counts, and chunks of images (ceil(512 / tiles) images per chunk, kGemmTiles in
+// core/cpu/conv_winograd.cpp: 300 tiles an image make chunks of 2 + 1).
+static std::vector<Geometry> winograd_geometries() {
+  return {
+      {"pad 1, 15x13, batch 5", {5, 3, 15, 13}, {4, 3, 3, 3}, Conv2dOptions(1, 1)},
+      {"pad 0 x 2, 12x9, batch 5", {5, 2, 12, 9}, {3, 2, 3, 3}, Conv2dOptions(1, 1, 0, 2, 1, 1)},
+      {"pad 2 x 0, 9x14, batch 6", {6, 3, 9, 14}, {2, 3, 3, 3}, Conv2dOptions(1, 1, 2, 0, 1, 1)},
+      {"pad 1, 40x30, batch 3 (chunks of 2 + 1)", {3, 2, 40, 30}, {3, 2, 3, 3}, Conv2dOptions(1, 1)},
+  };
+}
+
+TEST_CASE("conv2d: Winograd takes the 3x3 stride-1 convs with enough tiles, im2col the rest (cpu)") {
+  for (const Geometry& c : winograd_geometries()) {
+    CAPTURE(c.name);
+    CHECK(winograd_fits(geometry_of(c)));
+  }
+  // ResNet-50's layer4 at batch 8: 8 images of 4x3 tiles, too few for 16 narrow GEMMs
+  CHECK_FALSE(winograd_fits(geometry_of({"8x6", {8, 512, 8, 6}, {512, 512, 3, 3}, Conv2dOptions(1, 1)})));
+  CHECK(winograd_fits(geometry_of({"8x6", {32, 512, 8, 6}, {512, 512, 3, 3}, Conv2dOptions(1, 1)})));
+  for (const Conv2dOptions& o : {Conv2dOptions(2, 1), Conv2dOptions(1, 3), Conv2dOptions(1, 2, 2)}) {
+    CAPTURE(o.stride_h);
+    CAPTURE(o.pad_h);
+    CHECK_FALSE(winograd_fits(geometry_of({"", {8, 16, 40, 40}, {16, 16, 3, 3}, o})));
+  }
+  CHECK_FALSE(winograd_fits(geometry_of({"5x5", {8, 16, 40, 40}, {16, 16, 5, 5}, Conv2dOptions(1, 2)})));
+}
+
+TEST_CASE("conv2d: SAR_CPU_CONV=im2col turns Winograd off; other values are refused by name (float64, cpu)") {
+  const Geometry c = winograd_geometries()[0];
+  Tensor x = uniform(c.x, -1, 1, 40), w = uniform(c.w, -1, 1, 41);
+  const Tensor winograd = conv2d(x, w, Tensor(), c.opt);
+  struct UnsetOnExit {  // whatever fails below, later tests see the variable unset
+    ~UnsetOnExit() { unsetenv("SAR_CPU_CONV"); }
+  } unset_on_exit;
+  setenv("SAR_CPU_CONV", "im2col", 1);
+  CHECK_FALSE(winograd_fits(geometry_of(c)));
+  const Tensor im2col = conv2d(x, w, Tensor(), c.opt);
+  setenv("SAR_CPU_CONV", "winograd", 1);
+  CHECK_THROWS_WITH_AS(winograd_fits(geometry_of(c)), doctest::Contains("SAR_CPU_CONV must be auto or im2col"),
+                       Error);
+  setenv("SAR_CPU_CONV", "auto", 1);
+  CHECK(winograd_fits(geometry_of(c)));
+  unsetenv("SAR_CPU_CONV");
+  CHECK(test::max_abs_diff(winograd, im2col) < 1e-12);
+  CHECK(test::max_abs_diff(winograd, im2col) > 0);  // two algorithms: not the same rounding
+}
+
+TEST_CASE("conv2d: Winograd matches the definition, and conv_transpose2d stays its adjoint (float64, cpu)") {
+  for (const Geometry& c : winograd_geometries()) {
+    CAPTURE(c.name);
+    CHECK(error_against_definition(c) < 1e-12);
+    // conv_transpose2d's forward is conv2d's backward data, the flipped-filter Winograd
+    Tensor x = uniform(c.x, -1, 1, 31), w = uniform(c.w, -1, 1, 32);
+    Tensor y_seed = uniform(conv2d(x, w, Tensor(), c.opt).shape(), -1, 1, 34);
+    Tensor back = conv_transpose2d(y_seed, w, Tensor(), adjoint_options(c.opt, c.x[2], c.x[3], 3, 3));
+    CHECK(dot(conv2d(x, w, Tensor(), c.opt), y_seed) == doctest::Approx(dot(x, back)).epsilon(1e-12));
+  }
+}
+
+TEST_CASE("conv2d: Winograd gradcheck of x, weight and bias (float64, cpu)") {
+  test::GradcheckOptions sampled;
+  sampled.max_elements = 30;
+  for (const Geometry& c : winograd_geometries()) {
+    const Conv2dOptions opt = c.opt;
+    test::gradcheck("conv2d Winograd " + c.name, [opt](V in) { return conv2d(in[0], in[1], in[2], opt); },
+                    {uniform(c.x, -1, 1, 35).set_requires_grad(), uniform(c.w, -1, 1, 36).set_requires_grad(),
+                     uniform({c.w[0]}, -1, 1, 37).set_requires_grad()},
+                    sampled);
+  }
+}
+
+// float32: the transforms add up to 4 inputs (or filter taps) before each product, so the
+// rounding grows a little over im2col's; on a ResNet-like conv (64 channels, He-scaled
+// weights) it stays within a few 1e-7 of the output's scale.
+TEST_CASE("conv2d: Winograd in float32 stays within 1e-6 of the scale of the float64 answer (cpu)") {
+  const Geometry c{"64 channels, 24x20, batch 2", {2, 64, 24, 20}, {64, 64, 3, 3}, Conv2dOptions(1, 1)};
+  REQUIRE(winograd_fits(geometry_of(c)));
+  const double bound = std::sqrt(6.0 / (64 * 9));  // He-uniform
+  Tensor x = uniform(c.x, -1, 1, 38), w = uniform(c.w, -bound, bound, 39);
+  const std::vector<double> ref = conv2d(x, w, Tensor(), c.opt).to_vector();
+  const std::vector<double> got =
+      conv2d(x.to(DType::F32), w.to(DType::F32), Tensor(), c.opt).to_vector();
+  double worst = 0, scale = 0;
+  for (size_t i = 0; i < ref.size(); ++i) {
+    worst = std::max(worst, std::fabs(ref[i] - got[i]));
+    scale = std::max(scale, std::fabs(ref[i]));
+  }
+  MESSAGE("Winograd float32: max error ", worst, " at output scale ", scale);
+  CHECK(worst < 1e-6 * scale);
+}
+
 // ---- gradients ----
 
 TEST_CASE("conv2d: gradcheck of x, weight and bias (float64, cpu)") {
@@ -219,9 +329,9 @@ TEST_CASE("conv2d: gradcheck of x, weight and bias (float64, cpu)") {
   // several images per GEMM with a partial last chunk (see the im2col test), sampled
   test::GradcheckOptions sampled;
   sampled.max_elements = 40;
-  test::gradcheck("conv2d 15x15 batch 5", [](V in) { return conv2d(in[0], in[1], in[2], Conv2dOptions(1, 1)); },
+  test::gradcheck("conv2d 5x5 15x15 batch 5", [](V in) { return conv2d(in[0], in[1], in[2], Conv2dOptions(1, 2)); },
                   {uniform({5, 2, 15, 15}, -1, 1, 12).set_requires_grad(),
-                   uniform({3, 2, 3, 3}, -1, 1, 13).set_requires_grad(), uniform({3}, -1, 1, 14).set_requires_grad()},
+                   uniform({3, 2, 5, 5}, -1, 1, 13).set_requires_grad(), uniform({3}, -1, 1, 14).set_requires_grad()},
                   sampled);
   test::gradcheck("conv2d 1x1 12x12 batch 5", [](V in) { return conv2d(in[0], in[1], in[2], Conv2dOptions()); },
                   {uniform({5, 4, 12, 12}, -1, 1, 15).set_requires_grad(),

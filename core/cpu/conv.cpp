@@ -21,10 +21,10 @@
 // OpenBLAS threads each GEMM over the cores; im2col, col2im and the copies are OpenMP loops
 // whose iterations write disjoint outputs.
 #include <algorithm>
-#include <memory>
 #include <vector>
 
 #include "core/cpu/kernels_cpu.h"
+#include "core/cpu/scratch.h"
 
 namespace sar {
 
@@ -32,20 +32,6 @@ namespace {
 
 constexpr int64_t kGemmWidth = 512;                  // GEMM columns (B*P) worth folding images for
 constexpr int64_t kMaxColBytes = int64_t(64) << 20;  // bound on the column buffer of a chunk
-
-// Scratch memory for column matrices and swapped copies, kept per thread and grown to the
-// largest request: a fresh buffer of tens of megabytes per call would be page-faulted in
-// (and zeroed by the OS) on every call, a cost comparable to im2col itself.
-template <typename T>
-T* scratch(int64_t n) {
-  static thread_local std::unique_ptr<T[]> buffer;
-  static thread_local int64_t capacity = 0;
-  if (n > capacity) {
-    buffer.reset(new T[n]);
-    capacity = n;
-  }
-  return buffer.get();
-}
 
 // How the batch is cut into GEMMs, and the scratch buffers of one chunk.
 template <typename T>
@@ -179,6 +165,7 @@ void swap_axes(T* out, const T* in, const T* bias, int64_t A, int64_t B, int64_t
 
 template <typename T>
 void conv2d_forward_cpu(T* y, const T* x, const T* w, const T* bias, const ConvGeometry& g) {
+  if (winograd_fits(g)) return conv2d_forward_winograd_cpu(y, x, w, bias, g);
   const int64_t P = g.Ho * g.Wo;
   const Chunks<T> ch = chunks<T>(g);
   for (int64_t n0 = 0; n0 < g.N; n0 += ch.B) {
@@ -196,6 +183,7 @@ void conv2d_forward_cpu(T* y, const T* x, const T* w, const T* bias, const ConvG
 
 template <typename T>
 void conv2d_backward_data_cpu(T* dx, const T* dy, const T* w, const T* bias, const ConvGeometry& g) {
+  if (winograd_fits(g)) return conv2d_backward_data_winograd_cpu(dx, dy, w, bias, g);
   const int64_t P = g.Ho * g.Wo;
   const Chunks<T> ch = chunks<T>(g);
   for (int64_t n0 = 0; n0 < g.N; n0 += ch.B) {
@@ -218,6 +206,7 @@ void conv2d_backward_data_cpu(T* dx, const T* dy, const T* w, const T* bias, con
 
 template <typename T>
 void conv2d_backward_filter_cpu(T* dw, const T* dy, const T* x, const ConvGeometry& g) {
+  if (winograd_fits(g)) return conv2d_backward_filter_winograd_cpu(dw, dy, x, g);
   const int64_t P = g.Ho * g.Wo;
   const Chunks<T> ch = chunks<T>(g);
   for (int64_t n0 = 0; n0 < g.N; n0 += ch.B) {

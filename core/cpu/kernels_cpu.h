@@ -133,7 +133,7 @@ template <typename T> void upsample_bilinear2d_forward_cpu(T* y, const T* x, int
 template <typename T> void upsample_bilinear2d_backward_cpu(T* dx, const T* dy, int64_t NC, int64_t H, int64_t W,
                                                             int64_t Ho, int64_t Wo, bool align_corners);
 
-// ---- convolution (core/cpu/conv.cpp, im2col + OpenBLAS) ----
+// ---- convolution (core/cpu/conv.cpp, im2col + OpenBLAS; 3x3 stride 1 by Winograd) ----
 // Geometry g (core/conv_geometry.h): x [N, Cx, H, W], w [Cy, Cx, kH, kW], y [N, Cy, Ho, Wo], every
 // size >= 1 (the op functions check).
 // conv2d runs them as forward / backward_data / backward_filter; conv_transpose2d runs its
@@ -148,6 +148,18 @@ template <typename T> void conv2d_backward_data_cpu(T* dx, const T* dy, const T*
 template <typename T> void conv2d_backward_filter_cpu(T* dw, const T* dy, const T* x, const ConvGeometry& g);
 // dbias[c] = sum_{n,p} dy[n,c,p]       dy: [N, C, P] (P = pixels of one channel)
 template <typename T> void conv2d_backward_bias_cpu(T* dbias, const T* dy, int64_t N, int64_t C, int64_t P);
+
+// 3x3 stride-1 convolutions by Winograd's F(2x2, 3x3) (core/cpu/conv_winograd.cpp): the three
+// functions above dispatch to these when winograd_fits(g) (3x3, stride 1, no dilation, padding
+// 0-2 on each axis, and enough 2x2 output tiles in the batch for its GEMMs to pay); same
+// arguments and results, 16/36 of the multiplications.
+bool winograd_fits(const ConvGeometry& g);
+template <typename T> void conv2d_forward_winograd_cpu(T* y, const T* x, const T* w, const T* bias,
+                                                       const ConvGeometry& g);
+template <typename T> void conv2d_backward_data_winograd_cpu(T* dx, const T* dy, const T* w, const T* bias,
+                                                             const ConvGeometry& g);
+template <typename T> void conv2d_backward_filter_winograd_cpu(T* dw, const T* dy, const T* x,
+                                                               const ConvGeometry& g);
 
 // ---- SAR loss (core/cpu/sar_loss.cpp), paper Eq. 7-9 in log space (core/sar_math.h) ----
 // Rows r = n * J + j, NJ = N * J, G = h * w cells: offsets [NJ, 2, G] (x then y per row, as
