@@ -158,6 +158,12 @@ std::vector<GradcheckCase> make_catalog() {
          return OpCheck{[](const Inputs& in) { return conv2d(in[0], in[1], in[2], Conv2dOptions(2, 1)); },
                         {leaf({2, 3, 7, 6}, gen), leaf({4, 3, 3, 3}, gen), leaf({4}, gen)}};
        }},
+      {"conv2d:winograd", "3x3 conv, stride 1, padding 1, bias, 128 2x2 output tiles (on the CPU, Winograd's "
+                          "F(2x2, 3x3) from 128 tiles up); x [2, 2, 16, 15], weight [3, 2, 3, 3]",
+       [](Generator& gen) {
+         return OpCheck{[](const Inputs& in) { return conv2d(in[0], in[1], in[2], Conv2dOptions(1, 1)); },
+                        {leaf({2, 2, 16, 15}, gen), leaf({3, 2, 3, 3}, gen), leaf({3}, gen)}};
+       }},
       {"conv2d:dilated", "3x2 conv, dilation 2, padding 2, no bias; x [1, 2, 7, 6], weight [3, 2, 3, 2]",
        [](Generator& gen) {
          return OpCheck{[](const Inputs& in) { return conv2d(in[0], in[1], Tensor(), Conv2dOptions(1, 2, 2)); },
