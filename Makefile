@@ -184,7 +184,7 @@ ifneq ($(PIP_NVIDIA_LIBS),)
 export LD_LIBRARY_PATH := $(PIP_NVIDIA_LIBS)$(if $(LD_LIBRARY_PATH),:$(LD_LIBRARY_PATH))
 endif
 
-SANITIZER := $(or $(shell command -v compute-sanitizer 2>/dev/null),$(wildcard $(CUDA_HOME)/bin/compute-sanitizer))
+SANITIZER := $(or $(shell command -v compute-sanitizer 2>/dev/null),$(wildcard $(CUDA_HOME)/bin/compute-sanitizer),$(wildcard $(CUDA_HOME)/compute-sanitizer/compute-sanitizer))
 # racecheck (shared-memory hazards) on the tests of the kernels that use shared memory
 # (grep -l __shared__ cuda/*.cu*: optim, reduce, sar_decode, sar_loss, and block_reduce.cuh's
 # users batch_norm, softmax, sar_selector_norm); on everything it takes too long.
@@ -199,7 +199,8 @@ MEMCHECK_EXCLUDE := model fixtures: *,caching allocator: a training step*,train:
 
 # On a GPU machine: every CUDA test must run (SAR_REQUIRE_CUDA makes a missing device an
 # error, not a skip), then the sanitizers, when compute-sanitizer is installed: racecheck on
-# the shared-memory kernels first (quick), then memcheck.
+# the shared-memory kernels first (quick), then memcheck. --duration=true logs every finished
+# test (in gpu-check.log), so a run stopped at a time limit still says how far it got.
 # NOBUILD=1 runs a build/ carried over from another machine as it is.
 gpu-check: $(if $(NOBUILD),,$(TEST_BIN) $(SAR_BIN))
 	$(MAKE) gpu-parity
@@ -215,10 +216,10 @@ ifeq ($(SANITIZER),)
 	@echo "gpu-sanitize: compute-sanitizer not found, racecheck and memcheck skipped" | tee -a $(BUILD)/gpu-check.log
 else
 	set -o pipefail; SAR_REQUIRE_CUDA=1 $(SANITIZER) --tool racecheck --report-api-errors no --error-exitcode 1 \
-	  $(TEST_BIN) --test-suite=cuda \
+	  $(TEST_BIN) --test-suite=cuda --duration=true \
 	  --test-case="$(RACECHECK_TESTS)" 2>&1 | tee -a $(BUILD)/gpu-check.log | tail -3
 	set -o pipefail; SAR_REQUIRE_CUDA=1 $(SANITIZER) --tool memcheck --report-api-errors no --error-exitcode 1 \
-	  $(TEST_BIN) --test-suite=cuda \
+	  $(TEST_BIN) --test-suite=cuda --duration=true \
 	  --test-case-exclude="$(MEMCHECK_EXCLUDE)" 2>&1 | tee -a $(BUILD)/gpu-check.log | tail -3
 endif
 
@@ -232,31 +233,36 @@ BENCH_BATCH ?= $(if $(filter cuda,$(BENCH_DEVICE)),64,8)
 BENCH_REPS ?= $(if $(filter cuda,$(BENCH_DEVICE)),20,3)
 # BENCH_TF32=1: both sides' convolutions and matmuls on TF32 tensor cores (sar --tf32, PyTorch's
 # allow_tf32); by default both multiply in float32 (PyTorch's own default would be TF32 convs).
+# The SAR kernels and the input pipeline have no TF32 math: only the float32 run times them.
+# The whole-model step, the figure that matters most, goes first; the folder starts empty, so
+# tables left by an earlier run cannot pass for this one's.
 BENCH_MATH := $(if $(BENCH_TF32),--tf32)
 BENCH_DIR := $(BUILD)/bench$(if $(BENCH_TF32),-tf32)
 # The input pipeline is timed on LSPET from the shared data folder; skipped where it is absent.
 LSPET := $(or $(SAR_DATA),../shared/data)/lspet
 bench: $(if $(NOBUILD),,$(SAR_BIN))
-	@mkdir -p $(BENCH_DIR)
+	rm -rf $(BENCH_DIR) && mkdir -p $(BENCH_DIR)
+	$(BENCH_PYTHON) tools/bench_model_torch.py --device $(BENCH_DEVICE) $(BENCH_MATH) --batch $(BENCH_BATCH) --reps $(BENCH_REPS) \
+	  > $(BENCH_DIR)/model_torch.json
+	set -o pipefail; $(SAR_BIN) bench model --device $(BENCH_DEVICE) $(BENCH_MATH) --batch $(BENCH_BATCH) --reps $(BENCH_REPS) \
+	  --baseline $(BENCH_DIR)/model_torch.json \
+	  | tee $(BENCH_DIR)/model.txt
 	$(SAR_BIN) bench layers --print-shapes > $(BENCH_DIR)/layer_shapes.json
 	$(BENCH_PYTHON) tools/bench_layers_torch.py $(BENCH_DIR)/layer_shapes.json --device $(BENCH_DEVICE) $(BENCH_MATH) \
 	  > $(BENCH_DIR)/layers_torch.json 2> $(BENCH_DIR)/layers_torch.log
-	$(SAR_BIN) bench layers --device $(BENCH_DEVICE) $(BENCH_MATH) --baseline $(BENCH_DIR)/layers_torch.json \
+	set -o pipefail; $(SAR_BIN) bench layers --device $(BENCH_DEVICE) $(BENCH_MATH) --baseline $(BENCH_DIR)/layers_torch.json \
 	  | tee $(BENCH_DIR)/layers.txt
+ifeq ($(BENCH_TF32),)
 	$(BENCH_PYTHON) tools/bench_sar_torch.py --device $(BENCH_DEVICE) > $(BENCH_DIR)/sar_torch.json
-	$(SAR_BIN) bench sar --device $(BENCH_DEVICE) --baseline $(BENCH_DIR)/sar_torch.json \
+	set -o pipefail; $(SAR_BIN) bench sar --device $(BENCH_DEVICE) --baseline $(BENCH_DIR)/sar_torch.json \
 	  | tee $(BENCH_DIR)/sar.txt
-	$(BENCH_PYTHON) tools/bench_model_torch.py --device $(BENCH_DEVICE) $(BENCH_MATH) --batch $(BENCH_BATCH) --reps $(BENCH_REPS) \
-	  > $(BENCH_DIR)/model_torch.json
-	$(SAR_BIN) bench model --device $(BENCH_DEVICE) $(BENCH_MATH) --batch $(BENCH_BATCH) --reps $(BENCH_REPS) \
-	  --baseline $(BENCH_DIR)/model_torch.json \
-	  | tee $(BENCH_DIR)/model.txt
 	@if [ -f $(LSPET)/annotations/lspet_train.json ]; then set -eo pipefail; \
 	  $(SAR_BIN) bench data --images $(LSPET) --print-samples > $(BENCH_DIR)/data_samples.json; \
 	  $(BENCH_PYTHON) tools/bench_data_torch.py $(BENCH_DIR)/data_samples.json \
 	    > $(BENCH_DIR)/data_torch.json 2> $(BENCH_DIR)/data_torch.log; \
 	  $(SAR_BIN) bench data --images $(LSPET) --baseline $(BENCH_DIR)/data_torch.json | tee $(BENCH_DIR)/data.txt; \
 	else echo "bench data: skipped: no LSPET at $(LSPET) (set SAR_DATA to the shared data folder)"; fi
+endif
 
 # The main job: SAR trained and evaluated on the built-in synthetic data set (no files needed),
 # on a GPU when one answers, else on the CPU (about 3 minutes on 2 cores). DEMO_OUT is the run
