@@ -62,10 +62,12 @@ NVCCFLAGS += -std=c++17 -I. -DSAR_WITH_CUDA=1 -MMD -MP -Xcompiler -Wall \
              -gencode arch=compute_90,code=compute_90
 # OpenBLAS's OpenMP build, named explicitly: Debian's default is the pthreads build, whose
 # threads fight our OpenMP ones for the cores (conv forward+backward ran 2x slower with it).
-# STATIC_BLAS=1 links it statically, for a build carried to a machine without it.
+# STATIC_BLAS=1 links it statically, for a build carried to a machine without it; such a
+# binary also looks for libraries beside itself first ($ORIGIN), where gpu-bundle puts libgomp.
 OPENBLAS_DIR := /usr/lib/$(MULTIARCH)/openblas-openmp
 ifeq ($(STATIC_BLAS),1)
-  LDLIBS := $(OPENBLAS_DIR)/libopenblas.a -Wl,-Bstatic -lgfortran -lquadmath -Wl,-Bdynamic -fopenmp -lpthread
+  LDLIBS := $(OPENBLAS_DIR)/libopenblas.a -Wl,-Bstatic -lgfortran -lquadmath -Wl,-Bdynamic -fopenmp -lpthread \
+            -Wl,-rpath,'$$ORIGIN'
 else
   LDLIBS := -L$(OPENBLAS_DIR) -Wl,-rpath,$(OPENBLAS_DIR) -lopenblas -fopenmp -lpthread
 endif
@@ -166,15 +168,16 @@ asan-test:
 # A build to carry to a GPU machine that has no Debian -dev packages (tools/gpu_session.sh):
 # OpenBLAS linked statically, binaries stripped and packed (the device tool's `carry` takes
 # 64 MiB at most; the two binaries were 58 MB on 2026-11-28, each with sm_80 + sm_90 + PTX
-# code; 17 MB packed). gzip, not xz, which that machine's image may lack; and GNU make itself,
-# in case the image has none (it needs only glibc 2.27).
+# code; 17 MB packed). gzip, not xz, which that machine's image may lack; GNU make itself, in
+# case the image has none (it needs only glibc 2.27); and the OpenMP runtime the binaries link.
 gpu-bundle:
 	$(MAKE) BUILD=build-gpu STATIC_BLAS=1 build-gpu/sar_tests build-gpu/sar
 	@mkdir -p build-gpu/bundle
 	strip -o build-gpu/bundle/sar_tests build-gpu/sar_tests
 	strip -o build-gpu/bundle/sar build-gpu/sar
 	cp "$$(command -v make)" build-gpu/bundle/make
-	tar -C build-gpu -czf build-gpu/bundle.tar.gz bundle/sar bundle/sar_tests bundle/make
+	cp -L "$$($(CXX) -print-file-name=libgomp.so.1)" build-gpu/bundle/libgomp.so.1
+	tar -C build-gpu -czf build-gpu/bundle.tar.gz bundle/sar bundle/sar_tests bundle/make bundle/libgomp.so.1
 	@du -sh build-gpu/bundle.tar.gz
 
 # cuDNN/cuBLAS from pip (nvidia-* wheels), where a GPU machine has them only there: every
