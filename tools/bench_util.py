@@ -29,9 +29,16 @@ def set_math(device, tf32):
     """float32 products in convolutions and matrix products (sar's default), or TF32 tensor cores
     on the GPU (sar --tf32). PyTorch's own default mixes them (TF32 convolutions, float32 matrix
     products), so both switches are set either way. Returns the "math" name the baseline JSON
-    carries, as train/bench_util.cpp's bench_math names it."""
-    torch.backends.cudnn.allow_tf32 = tf32
-    torch.backends.cuda.matmul.allow_tf32 = tf32
+    carries, as train/bench_util.cpp's bench_math names it. PyTorch 2.9 replaced the allow_tf32
+    flags with fp32_precision ("tf32" or "ieee") and warns on the old ones; older PyTorch (Debian's)
+    has only the flags."""
+    if hasattr(torch.backends, "fp32_precision"):
+        precision = "tf32" if tf32 else "ieee"
+        torch.backends.cudnn.conv.fp32_precision = precision
+        torch.backends.cuda.matmul.fp32_precision = precision
+    else:
+        torch.backends.cudnn.allow_tf32 = tf32
+        torch.backends.cuda.matmul.allow_tf32 = tf32
     return "tf32" if tf32 and device == "cuda" else "float32"
 
 
