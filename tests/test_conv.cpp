@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <omp.h>
+
 #include "core/cpu/kernels_cpu.h"
 #include "core/ops/conv.h"
 #include "core/ops/matmul.h"
@@ -226,14 +228,16 @@ static ConvGeometry geometry_of(const Geometry& c) {
 }
 
 // Odd sizes (a last tile half outside the output), each padding 0-2, unequal channel
-// counts, and chunks of images (ceil(512 / tiles) images per chunk, kGemmTiles in
-// core/cpu/conv_winograd.cpp: 300 tiles an image make chunks of 2 + 1).
+// counts, and images cut into several blocks of tile rows with a shorter last one (blocks of
+// about 64 tiles forward, 256 for the filter gradient, kForwardBlockTiles and
+// kFilterBlockTiles in core/cpu/conv_winograd.cpp: 21 rows of 15 tiles make blocks of 4 rows,
+// 4 + ... + 4 + 1, and of 17 rows, 17 + 4).
 static std::vector<Geometry> winograd_geometries() {
   return {
       {"pad 1, 15x13, batch 5", {5, 3, 15, 13}, {4, 3, 3, 3}, Conv2dOptions(1, 1)},
       {"pad 0 x 2, 12x9, batch 5", {5, 2, 12, 9}, {3, 2, 3, 3}, Conv2dOptions(1, 1, 0, 2, 1, 1)},
       {"pad 2 x 0, 9x14, batch 6", {6, 3, 9, 14}, {2, 3, 3, 3}, Conv2dOptions(1, 1, 2, 0, 1, 1)},
-      {"pad 1, 40x30, batch 3 (chunks of 2 + 1)", {3, 2, 40, 30}, {3, 2, 3, 3}, Conv2dOptions(1, 1)},
+      {"pad 1, 42x30, batch 3 (blocks of tile rows)", {3, 2, 42, 30}, {3, 2, 3, 3}, Conv2dOptions(1, 1)},
   };
 }
 
@@ -283,6 +287,44 @@ TEST_CASE("conv2d: Winograd matches the definition, and conv_transpose2d stays i
     Tensor back = conv_transpose2d(y_seed, w, Tensor(), adjoint_options(c.opt, c.x[2], c.x[3], 3, 3));
     CHECK(dot(conv2d(x, w, Tensor(), c.opt), y_seed) == doctest::Approx(dot(x, back)).epsilon(1e-12));
   }
+}
+
+// The blocks depend on the thread count (no thread is left without one), and the filter
+// gradient is summed per thread: each count must give im2col's answer.
+TEST_CASE("conv2d: Winograd gives im2col's answers on 1, 2 and 3 threads (float64, cpu)") {
+  const Geometry c = winograd_geometries()[3];
+  const ConvGeometry g = geometry_of(c);
+  const std::vector<double> x = uniform(c.x, -1, 1, 42).to_vector(), w = uniform(c.w, -1, 1, 43).to_vector();
+  const std::vector<double> dy = uniform({g.N, g.Cy, g.Ho, g.Wo}, -1, 1, 44).to_vector();
+  struct Answers {
+    std::vector<double> y, dx, dw;
+  };
+  const auto run = [&] {
+    Answers a{std::vector<double>(dy.size()), std::vector<double>(x.size()), std::vector<double>(w.size())};
+    conv2d_forward_cpu<double>(a.y.data(), x.data(), w.data(), nullptr, g);
+    conv2d_backward_data_cpu<double>(a.dx.data(), dy.data(), w.data(), nullptr, g);
+    conv2d_backward_filter_cpu<double>(a.dw.data(), dy.data(), x.data(), g);
+    return a;
+  };
+  const auto max_diff = [](const std::vector<double>& a, const std::vector<double>& b) {
+    double worst = 0;
+    for (size_t i = 0; i < a.size(); ++i) worst = std::max(worst, std::fabs(a[i] - b[i]));
+    return worst;
+  };
+  setenv("SAR_CPU_CONV", "im2col", 1);
+  const Answers im2col = run();
+  unsetenv("SAR_CPU_CONV");
+  REQUIRE(winograd_fits(g));
+  const int threads_before = omp_get_max_threads();
+  for (int threads : {1, 2, 3}) {
+    CAPTURE(threads);
+    omp_set_num_threads(threads);
+    const Answers winograd = run();
+    CHECK(max_diff(winograd.y, im2col.y) < 1e-12);
+    CHECK(max_diff(winograd.dx, im2col.dx) < 1e-12);
+    CHECK(max_diff(winograd.dw, im2col.dw) < 1e-12);
+  }
+  omp_set_num_threads(threads_before);
 }
 
 TEST_CASE("conv2d: Winograd gradcheck of x, weight and bias (float64, cpu)") {

@@ -29,6 +29,8 @@
 #include <cstring>
 #include <vector>
 
+#include <omp.h>
+
 #include "core/cpu/kernels_cpu.h"
 #include "core/cpu/scratch.h"
 #include "core/error.h"
@@ -38,12 +40,16 @@ namespace sar {
 namespace {
 
 constexpr int kXi = 16;                              // positions of the 4x4 transform domain
-constexpr int64_t kGemmTiles = 512;                  // GEMM width (tiles) worth folding images for
 // Below this many tiles in the whole batch the 16 narrow GEMMs lose to im2col's one wide one:
 // on ResNet-50 shapes (2-core EPYC, OpenBLAS), 96 tiles (8 images of 8x6, or 2 of 16x12) ran
 // 1.16-1.19x im2col's time, 192 tiles 0.82x, 384 0.67-0.8x.
 constexpr int64_t kMinTiles = 128;
-constexpr int64_t kMaxChunkBytes = int64_t(64) << 20;  // bound on the transformed patches of a chunk
+// Tiles per block (see Block below). Measured on ResNet-50's 3x3 shapes (2-core EPYC, batch 8,
+// forward + backward data): 16 to 128 tiles ran within 3% of each other at 64 and 128 channels
+// and 64 was best at 256 (0.87x of 32's time); the backward filter, whose GEMMs sum over the
+// block's tiles, was best at 128 to 256.
+constexpr int64_t kForwardBlockTiles = 64;
+constexpr int64_t kFilterBlockTiles = 256;
 
 // Each buffer here holds 16 matrices, one per xi, and a transform reads or writes all 16 at
 // once: 16 streams a matrix apart. Were that distance a multiple of 4 KiB (64 x 64 floats is
@@ -70,124 +76,185 @@ struct Tiling {
 // The tiling of conv g's forward: x (Cx planes) in, y (Cy planes) out.
 Tiling forward_tiling(const ConvGeometry& g) { return {g.Cx, g.H, g.W, g.Cy, g.Ho, g.Wo, g.pad_h, g.pad_w}; }
 
-// Images per chunk: enough for kGemmTiles tiles (wider GEMMs run faster, but a chunk's
-// patches and products should stay in the L3 cache: 8 images of a 64x48 map at once ran
-// 1.3x slower), within kMaxChunkBytes, at least one image.
-template <typename T>
-int64_t images_per_chunk(const Tiling& t, int64_t N) {
-  const int64_t per_image = kXi * (t.Ci + t.Co) * t.tiles() * int64_t(sizeof(T));
-  const int64_t by_width = (kGemmTiles + t.tiles() - 1) / t.tiles();
-  return std::max<int64_t>(1, std::min({N, by_width, kMaxChunkBytes / per_image}));
+// A block of work: tile rows r0 .. r1 - 1 of one image. The kernels below go block by block,
+// each block through all its steps (transform, 16 GEMMs, transform back) on one thread, so
+// that the block's transformed patches and products stay in that core's caches (64 tiles of a
+// 64-channel conv: 512 KiB, inside a 1 MiB L2) instead of a whole chunk of images going
+// through the L3 cache or memory between the steps. A transformed block is 16 matrices
+// [channels, cols] xi_stride apart, tile (r, q) in column (r - r0) * tw + q.
+struct Block {
+  int64_t image, r0, r1;
+};
+
+// A batch cut into blocks of `rows` tile rows (the last of an image may have fewer).
+struct Blocks {
+  int64_t rows, per_image, count, tiles_h;
+  Block operator[](int64_t i) const {
+    const int64_t r0 = i % per_image * rows;
+    return {i / per_image, r0, std::min(r0 + rows, tiles_h)};
+  }
+};
+
+// Blocks of about `tiles` tiles, whole tile rows, at least one row, and not so many rows
+// that a thread is left without a block.
+Blocks cut_into_blocks(const Tiling& t, int64_t N, int64_t tiles) {
+  const int64_t threads = omp_get_max_threads(), rows_total = N * t.tiles_h();
+  const int64_t rows = std::max<int64_t>(1, std::min({tiles / t.tiles_w(), t.tiles_h(), rows_total / threads}));
+  const int64_t per_image = (t.tiles_h() + rows - 1) / rows;
+  return {rows, per_image, N * per_image, t.tiles_h()};
 }
 
-// The transforms below go one row of tiles at a time: first along whole rows of the map
-// (contiguous, vectorized), then tile by tile, tile q reading columns 2q .. 2q+3 (or 2q, 2q+1)
-// of those rows and each of the 16 streams of V / M moving by one per tile.
-
-// V[xi, c, b*tiles + tile] = (B^T d B)[xi] for the patch d of each tile of the nb images of x
-// [nb, Ci, H, W]; T_all = nb * tiles, the row length of V.
+// e = B^T d for 4 rows of n columns (d[i * n + k]: row i, column k).
 template <typename T>
-void transform_patches(T* V, const T* x, const Tiling& t, int64_t nb) {
-  const int64_t tw = t.tiles_w(), tiles = t.tiles(), T_all = nb * tiles, step = xi_stride<T>(t.Ci * T_all);
-  const int64_t width = 2 * tw + 2;  // columns -pad_w .. width - pad_w - 1 of x, >= W + pad_w
-#pragma omp parallel for collapse(2) if (nb * t.Ci * tiles * kXi >= kParallelMin)
-  for (int64_t b = 0; b < nb; ++b) {
-    for (int64_t c = 0; c < t.Ci; ++c) {
-      const T* plane = x + (b * t.Ci + c) * t.H * t.W;
-      std::vector<T> rows(8 * width);
-      T* d[4] = {&rows[0], &rows[width], &rows[2 * width], &rows[3 * width]};  // 4 rows of x, zero-padded
-      T* e[4] = {&rows[4 * width], &rows[5 * width], &rows[6 * width], &rows[7 * width]};  // B^T d
-      for (int64_t r = 0; r < t.tiles_h(); ++r) {
-        for (int i = 0; i < 4; ++i) {
-          const int64_t h = 2 * r - t.pad_h + i;
-          std::fill(d[i], d[i] + width, T(0));
-          if (h >= 0 && h < t.H) std::copy(plane + h * t.W, plane + (h + 1) * t.W, d[i] + t.pad_w);
+void transform_columns(T* __restrict e, const T* __restrict d, int64_t n) {
+  for (int64_t k = 0; k < n; ++k) {
+    e[k] = d[k] - d[2 * n + k];
+    e[n + k] = d[n + k] + d[2 * n + k];
+    e[2 * n + k] = d[2 * n + k] - d[n + k];
+    e[3 * n + k] = d[n + k] - d[3 * n + k];
+  }
+}
+
+// The transforms below go one row of tiles at a time, and every inner loop runs over the tiles
+// of that row with unit strides (so that it vectorizes): rows are first split into their even
+// and odd columns, and a row of output tiles is computed as four arrays (the tile's four
+// values) that are then interleaved into the two output rows.
+
+// V[xi, c, tile] = (B^T d B)[xi] for the patch d of each tile of block k of x (the block's
+// image, [Ci, H, W]).
+template <typename T>
+void transform_patches(T* V, const T* x, const Tiling& t, const Block& k) {
+  const int64_t tw = t.tiles_w(), n = tw + 1, cols = (k.r1 - k.r0) * tw;
+  const int64_t step = xi_stride<T>(t.Ci * cols), width = 2 * n;  // columns -pad_w .. width - pad_w - 1 of x
+  std::vector<T> buffer(width + 16 * n);
+  T* const row = buffer.data();       // one row of x, zero-padded
+  T* const even = row + width;        // rows i = 0..3 of the tile row's patches: d[i][2k] ...
+  T* const odd = even + 4 * n;        // ... and d[i][2k + 1]
+  T* const e_even = odd + 4 * n;      // B^T d, even columns ...
+  T* const e_odd = e_even + 4 * n;    // ... and odd
+  for (int64_t c = 0; c < t.Ci; ++c) {
+    const T* plane = x + c * t.H * t.W;
+    for (int64_t r = k.r0; r < k.r1; ++r) {
+      for (int i = 0; i < 4; ++i) {
+        const int64_t h = 2 * r - t.pad_h + i;
+        std::fill(row, row + width, T(0));
+        if (h >= 0 && h < t.H) std::copy(plane + h * t.W, plane + (h + 1) * t.W, row + t.pad_w);
+        T* __restrict ev = even + i * n;
+        T* __restrict od = odd + i * n;
+        for (int64_t q = 0; q < n; ++q) {
+          ev[q] = row[2 * q];
+          od[q] = row[2 * q + 1];
         }
-        for (int64_t k = 0; k < width; ++k) {
-          e[0][k] = d[0][k] - d[2][k];
-          e[1][k] = d[1][k] + d[2][k];
-          e[2][k] = d[2][k] - d[1][k];
-          e[3][k] = d[1][k] - d[3][k];
-        }
-        for (int i = 0; i < 4; ++i) {  // (B^T d) B: xi = 4i .. 4i+3
-          const T* ei = e[i];
-          T* out = V + int64_t(4 * i) * step + c * T_all + b * tiles + r * tw;
-          for (int64_t q = 0; q < tw; ++q) {
-            out[q] = ei[2 * q] - ei[2 * q + 2];
-            out[step + q] = ei[2 * q + 1] + ei[2 * q + 2];
-            out[2 * step + q] = ei[2 * q + 2] - ei[2 * q + 1];
-            out[3 * step + q] = ei[2 * q + 1] - ei[2 * q + 3];
-          }
+      }
+      transform_columns(e_even, even, n);
+      transform_columns(e_odd, odd, n);
+      for (int i = 0; i < 4; ++i) {  // (B^T d) B: xi = 4i .. 4i+3; tile q reads columns 2q .. 2q+3
+        const T* __restrict ev = e_even + i * n;
+        const T* __restrict od = e_odd + i * n;
+        T* __restrict out = V + int64_t(4 * i) * step + c * cols + (r - k.r0) * tw;
+        for (int64_t q = 0; q < tw; ++q) {
+          out[q] = ev[q] - ev[q + 1];
+          out[step + q] = od[q] + ev[q + 1];
+          out[2 * step + q] = ev[q + 1] - od[q];
+          out[3 * step + q] = od[q] - od[q + 1];
         }
       }
     }
   }
 }
 
-// y [nb, Co, Ho, Wo] = bias[o] (or 0) + A^T M A for each tile, M [xi, Co, nb*tiles].
+// Block k of y (its image, [Co, Ho, Wo]) = bias[o] (or 0) + A^T M A for each tile, M
+// [xi, Co, tile] the block's products.
 template <typename T>
-void untransform_products(T* y, const T* M, const T* bias, const Tiling& t, int64_t nb) {
-  const int64_t tw = t.tiles_w(), tiles = t.tiles(), T_all = nb * tiles, step = xi_stride<T>(t.Co * T_all);
-#pragma omp parallel for collapse(2) if (nb * t.Co * tiles * kXi >= kParallelMin)
-  for (int64_t b = 0; b < nb; ++b) {
-    for (int64_t o = 0; o < t.Co; ++o) {
-      T* plane = y + (b * t.Co + o) * t.Ho * t.Wo;
-      const T add = bias ? bias[o] : T(0);
-      std::vector<T> rows(4 * tw);  // the tile row's two output rows, 2 * tw >= Wo wide
-      T* out[2] = {&rows[0], &rows[2 * tw]};
-      for (int64_t r = 0; r < t.tiles_h(); ++r) {
-        const T* m = M + o * T_all + b * tiles + r * tw;
-        for (int64_t q = 0; q < tw; ++q) {
-          T e[2][4];  // A^T m
-          for (int j = 0; j < 4; ++j) {
-            const T m0 = m[j * step + q], m1 = m[(4 + j) * step + q], m2 = m[(8 + j) * step + q],
-                    m3 = m[(12 + j) * step + q];
-            e[0][j] = m0 + m1 + m2;
-            e[1][j] = m1 - m2 - m3;
-          }
-          for (int i = 0; i < 2; ++i) {  // (A^T m) A
-            out[i][2 * q] = add + e[i][0] + e[i][1] + e[i][2];
-            out[i][2 * q + 1] = add + e[i][1] - e[i][2] - e[i][3];
-          }
+void untransform_products(T* y, const T* M, const T* bias, const Tiling& t, const Block& k) {
+  const int64_t tw = t.tiles_w(), cols = (k.r1 - k.r0) * tw, step = xi_stride<T>(t.Co * cols);
+  std::vector<T> buffer(4 * tw);
+  T* __restrict out = buffer.data();  // a tile row's values: [i][j] of each tile at out[(2i + j) * tw + q]
+  for (int64_t o = 0; o < t.Co; ++o) {
+    T* plane = y + o * t.Ho * t.Wo;
+    const T add = bias ? bias[o] : T(0);
+    for (int64_t r = k.r0; r < k.r1; ++r) {
+      const T* __restrict m = M + o * cols + (r - k.r0) * tw;
+      for (int64_t q = 0; q < tw; ++q) {
+        // A^T m: row 0 (e0j) and row 1 (e1j) of the 2x4 product, column j
+        const T e00 = m[q] + m[4 * step + q] + m[8 * step + q];
+        const T e01 = m[step + q] + m[5 * step + q] + m[9 * step + q];
+        const T e02 = m[2 * step + q] + m[6 * step + q] + m[10 * step + q];
+        const T e03 = m[3 * step + q] + m[7 * step + q] + m[11 * step + q];
+        const T e10 = m[4 * step + q] - m[8 * step + q] - m[12 * step + q];
+        const T e11 = m[5 * step + q] - m[9 * step + q] - m[13 * step + q];
+        const T e12 = m[6 * step + q] - m[10 * step + q] - m[14 * step + q];
+        const T e13 = m[7 * step + q] - m[11 * step + q] - m[15 * step + q];
+        // (A^T m) A
+        out[q] = add + e00 + e01 + e02;
+        out[tw + q] = add + e01 - e02 - e03;
+        out[2 * tw + q] = add + e10 + e11 + e12;
+        out[3 * tw + q] = add + e11 - e12 - e13;
+      }
+      for (int i = 0; i < 2 && 2 * r + i < t.Ho; ++i) {  // an odd size drops the last tile row's second row
+        T* __restrict dst = plane + (2 * r + i) * t.Wo;
+        const T* __restrict left = out + 2 * i * tw;
+        const T* __restrict right = left + tw;
+        for (int64_t q = 0; q < t.Wo / 2; ++q) {
+          dst[2 * q] = left[q];
+          dst[2 * q + 1] = right[q];
         }
-        for (int i = 0; i < 2 && 2 * r + i < t.Ho; ++i)  // an odd size drops the last tile row's second row
-          std::copy(out[i], out[i] + t.Wo, plane + (2 * r + i) * t.Wo);
+        if (t.Wo % 2) dst[t.Wo - 1] = left[tw - 1];  // an odd width drops the last tile's right column
       }
     }
   }
 }
 
-// Ydy [xi, Co, nb*tiles] = (A e A^T)[xi] for the 2x2 tile e of dy [nb, Co, Ho, Wo] (zero past an
-// odd edge): the transpose of untransform_products.
+// Ydy [xi, Co, tile] = (A e A^T)[xi] for the 2x2 tile e of block k of dy (its image, [Co, Ho,
+// Wo]; zero past an odd edge): the transpose of untransform_products.
 template <typename T>
-void transform_output_grads(T* Ydy, const T* dy, const Tiling& t, int64_t nb) {
-  const int64_t tw = t.tiles_w(), tiles = t.tiles(), T_all = nb * tiles, step = xi_stride<T>(t.Co * T_all);
-#pragma omp parallel for collapse(2) if (nb * t.Co * tiles * kXi >= kParallelMin)
-  for (int64_t b = 0; b < nb; ++b) {
-    for (int64_t o = 0; o < t.Co; ++o) {
-      const T* plane = dy + (b * t.Co + o) * t.Ho * t.Wo;
-      std::vector<T> rows(4 * tw);  // two rows of dy, zero-padded to 2 * tw
-      T* e[2] = {&rows[0], &rows[2 * tw]};
-      for (int64_t r = 0; r < t.tiles_h(); ++r) {
-        for (int i = 0; i < 2; ++i) {
-          const int64_t h = 2 * r + i;
-          std::fill(e[i], e[i] + 2 * tw, T(0));
-          if (h < t.Ho) std::copy(plane + h * t.Wo, plane + (h + 1) * t.Wo, e[i]);
-        }
-        T* out = Ydy + o * T_all + b * tiles + r * tw;
+void transform_output_grads(T* Ydy, const T* dy, const Tiling& t, const Block& k) {
+  const int64_t tw = t.tiles_w(), cols = (k.r1 - k.r0) * tw, step = xi_stride<T>(t.Co * cols);
+  std::vector<T> buffer(2 * tw + 4 * tw);
+  T* const row = buffer.data();  // one row of dy, zero-padded to 2 * tw
+  T* const split = row + 2 * tw;  // rows i = 0, 1 of the tile row: e[i][2q] at split[2i * tw + q], e[i][2q + 1] after
+  for (int64_t o = 0; o < t.Co; ++o) {
+    const T* plane = dy + o * t.Ho * t.Wo;
+    for (int64_t r = k.r0; r < k.r1; ++r) {
+      for (int i = 0; i < 2; ++i) {
+        const int64_t h = 2 * r + i;
+        std::fill(row, row + 2 * tw, T(0));
+        if (h < t.Ho) std::copy(plane + h * t.Wo, plane + (h + 1) * t.Wo, row);
+        T* __restrict left = split + 2 * i * tw;
+        T* __restrict right = left + tw;
         for (int64_t q = 0; q < tw; ++q) {
-          const T f[4][2] = {{e[0][2 * q], e[0][2 * q + 1]},  // A e
-                             {e[0][2 * q] + e[1][2 * q], e[0][2 * q + 1] + e[1][2 * q + 1]},
-                             {e[0][2 * q] - e[1][2 * q], e[0][2 * q + 1] - e[1][2 * q + 1]},
-                             {-e[1][2 * q], -e[1][2 * q + 1]}};
-          for (int i = 0; i < 4; ++i) {  // (A e) A^T
-            T* row = out + int64_t(4 * i) * step;
-            row[q] = f[i][0];
-            row[step + q] = f[i][0] + f[i][1];
-            row[2 * step + q] = f[i][0] - f[i][1];
-            row[3 * step + q] = -f[i][1];
-          }
+          left[q] = row[2 * q];
+          right[q] = row[2 * q + 1];
         }
+      }
+      const T* __restrict e00 = split;
+      const T* __restrict e01 = split + tw;
+      const T* __restrict e10 = split + 2 * tw;
+      const T* __restrict e11 = split + 3 * tw;
+      T* __restrict out = Ydy + o * cols + (r - k.r0) * tw;
+      for (int64_t q = 0; q < tw; ++q) {
+        // A e: rows f0 = e0, f1 = e0 + e1, f2 = e0 - e1, f3 = -e1; columns 0 and 1
+        const T f00 = e00[q], f01 = e01[q];
+        const T f10 = e00[q] + e10[q], f11 = e01[q] + e11[q];
+        const T f20 = e00[q] - e10[q], f21 = e01[q] - e11[q];
+        const T f30 = -e10[q], f31 = -e11[q];
+        // (A e) A^T: xi = 4i + (f_i0, f_i0 + f_i1, f_i0 - f_i1, -f_i1)
+        out[q] = f00;
+        out[step + q] = f00 + f01;
+        out[2 * step + q] = f00 - f01;
+        out[3 * step + q] = -f01;
+        out[4 * step + q] = f10;
+        out[5 * step + q] = f10 + f11;
+        out[6 * step + q] = f10 - f11;
+        out[7 * step + q] = -f11;
+        out[8 * step + q] = f20;
+        out[9 * step + q] = f20 + f21;
+        out[10 * step + q] = f20 - f21;
+        out[11 * step + q] = -f21;
+        out[12 * step + q] = f30;
+        out[13 * step + q] = f30 + f31;
+        out[14 * step + q] = f30 - f31;
+        out[15 * step + q] = -f31;
       }
     }
   }
@@ -247,22 +314,29 @@ void untransform_filter_grads(T* dw, const T* dU, int64_t Co, int64_t Ci) {
 }
 
 // y [N, Co, Ho, Wo] = bias + the correlation of x [N, Ci, H, W] with the 3x3 filters w
-// (transform_filters' layouts; flip as there): the forward algorithm, chunk by chunk of images.
+// (transform_filters' layouts; flip as there): the forward algorithm, block by block.
 template <typename T>
 void correlate(T* y, const T* x, const T* w, bool flip, const T* bias, const Tiling& t, int64_t N) {
-  const int64_t B = images_per_chunk<T>(t, N), tiles = t.tiles(), u_step = xi_stride<T>(t.Co * t.Ci);
-  const int64_t u_size = kXi * u_step, v_size = kXi * xi_stride<T>(t.Ci * B * tiles);
-  T* U = scratch<T>(u_size + v_size + kXi * xi_stride<T>(t.Co * B * tiles));
-  T* V = U + u_size;
-  T* M = V + v_size;
+  const int64_t u_step = xi_stride<T>(t.Co * t.Ci);
+  T* U = scratch<T>(kXi * u_step);
   transform_filters(U, w, t.Co, t.Ci, flip);
-  for (int64_t n0 = 0; n0 < N; n0 += B) {
-    const int64_t nb = std::min(B, N - n0), T_all = nb * tiles;
-    const int64_t v_step = xi_stride<T>(t.Ci * T_all), m_step = xi_stride<T>(t.Co * T_all);
-    transform_patches(V, x + n0 * t.Ci * t.H * t.W, t, nb);
+  const Blocks blocks = cut_into_blocks(t, N, kForwardBlockTiles);
+  const int64_t most_cols = blocks.rows * t.tiles_w();
+  const int64_t v_size = kXi * xi_stride<T>(t.Ci * most_cols), m_size = kXi * xi_stride<T>(t.Co * most_cols);
+  // One block per iteration, its GEMMs single-threaded (OpenBLAS's OpenMP build runs on the
+  // calling thread inside a parallel region). No sum crosses blocks: the result does not
+  // depend on which thread takes which block.
+#pragma omp parallel for schedule(dynamic) if (blocks.count > 1)
+  for (int64_t i = 0; i < blocks.count; ++i) {
+    const Block k = blocks[i];
+    const int64_t cols = (k.r1 - k.r0) * t.tiles_w();
+    const int64_t v_step = xi_stride<T>(t.Ci * cols), m_step = xi_stride<T>(t.Co * cols);
+    T* V = scratch<T, 1>(v_size + m_size);
+    T* M = V + v_size;
+    transform_patches(V, x + k.image * t.Ci * t.H * t.W, t, k);
     for (int xi = 0; xi < kXi; ++xi)  // M[xi] = U[xi] @ V[xi]
-      gemm_cpu<T>(M + xi * m_step, U + xi * u_step, V + xi * v_step, t.Co, T_all, t.Ci, false, false, T(1), T(0));
-    untransform_products(y + n0 * t.Co * t.Ho * t.Wo, M, bias, t, nb);
+      gemm_cpu<T>(M + xi * m_step, U + xi * u_step, V + xi * v_step, t.Co, cols, t.Ci, false, false, T(1), T(0));
+    untransform_products(y + k.image * t.Co * t.Ho * t.Wo, M, bias, t, k);
   }
 }
 
@@ -298,21 +372,39 @@ void conv2d_backward_data_winograd_cpu(T* dx, const T* dy, const T* w, const T* 
 template <typename T>
 void conv2d_backward_filter_winograd_cpu(T* dw, const T* dy, const T* x, const ConvGeometry& g) {
   const Tiling t = forward_tiling(g);
-  const int64_t B = images_per_chunk<T>(t, g.N), tiles = t.tiles(), u_step = xi_stride<T>(g.Cy * g.Cx);
-  const int64_t u_size = kXi * u_step, v_size = kXi * xi_stride<T>(t.Ci * B * tiles);
-  T* dU = scratch<T>(u_size + v_size + kXi * xi_stride<T>(t.Co * B * tiles));
-  T* V = dU + u_size;
-  T* Ydy = V + v_size;
-  for (int64_t n0 = 0; n0 < g.N; n0 += B) {
-    const int64_t nb = std::min(B, g.N - n0), T_all = nb * tiles;
-    const int64_t v_step = xi_stride<T>(t.Ci * T_all), y_step = xi_stride<T>(t.Co * T_all);
-    transform_patches(V, x + n0 * g.image_numel(), t, nb);
-    transform_output_grads(Ydy, dy + n0 * g.grid_numel(), t, nb);
-    // dU[xi] (+)= Ydy[xi] @ V[xi]^T: the first chunk overwrites, later ones accumulate
-    for (int xi = 0; xi < kXi; ++xi)
-      gemm_cpu<T>(dU + xi * u_step, Ydy + xi * y_step, V + xi * v_step, g.Cy, g.Cx, T_all, false, true, T(1),
-                  n0 == 0 ? T(0) : T(1));
+  // Each thread sums its blocks' dU[xi] += Ydy[xi] @ V[xi]^T into a dU of its own; the threads'
+  // dUs are then added in thread order. Blocks are handed out statically, so a given thread
+  // count always sums the same blocks in the same order (deterministic). The GEMMs' inner size
+  // is the block's tile count: wider blocks than forward's, so that each GEMM's pass over its
+  // [Cy, Cx] output pays off.
+  const Blocks blocks = cut_into_blocks(t, g.N, kFilterBlockTiles);
+  const int64_t u_step = xi_stride<T>(g.Cy * g.Cx), u_size = kXi * u_step, most_cols = blocks.rows * t.tiles_w();
+  const int64_t v_size = kXi * xi_stride<T>(t.Ci * most_cols), y_size = kXi * xi_stride<T>(t.Co * most_cols);
+  const int threads = int(std::min<int64_t>(omp_get_max_threads(), blocks.count));
+  T* dU = scratch<T>(u_size * threads);  // thread j's at dU + j * u_size
+  int team = 1;
+#pragma omp parallel num_threads(threads)
+  {
+#pragma omp single
+    team = omp_get_num_threads();
+    T* mine = dU + omp_get_thread_num() * u_size;
+    std::fill(mine, mine + u_size, T(0));
+#pragma omp for schedule(static)
+    for (int64_t i = 0; i < blocks.count; ++i) {
+      const Block k = blocks[i];
+      const int64_t cols = (k.r1 - k.r0) * t.tiles_w();
+      const int64_t v_step = xi_stride<T>(t.Ci * cols), y_step = xi_stride<T>(t.Co * cols);
+      T* V = scratch<T, 1>(v_size + y_size);
+      T* Ydy = V + v_size;
+      transform_patches(V, x + k.image * g.image_numel(), t, k);
+      transform_output_grads(Ydy, dy + k.image * g.grid_numel(), t, k);
+      for (int xi = 0; xi < kXi; ++xi)
+        gemm_cpu<T>(mine + xi * u_step, Ydy + xi * y_step, V + xi * v_step, g.Cy, g.Cx, cols, false, true, T(1), T(1));
+    }
   }
+#pragma omp parallel for if (u_size * team >= kParallelMin)
+  for (int64_t i = 0; i < u_size; ++i)
+    for (int j = 1; j < team; ++j) dU[i] += dU[j * u_size + i];
   untransform_filter_grads(dw, dU, g.Cy, g.Cx);
 }
 
