@@ -257,6 +257,34 @@ TEST_CASE("conv2d: Winograd takes the 3x3 stride-1 convs with enough tiles, im2c
   CHECK_FALSE(winograd_fits(geometry_of({"5x5", {8, 16, 40, 40}, {16, 16, 5, 5}, Conv2dOptions(1, 2)})));
 }
 
+// 4x4 stride-2 convs with padding 1 on an even map (the deconvs' shape, conv_winograd_s2.cpp):
+// an odd small map (a last tile half outside), unequal channel counts, and two blocks of tile
+// rows per image (30 rows of 9 tiles, blocks of about 256 tiles: 28 + 2 rows).
+static std::vector<Geometry> winograd_s2_geometries() {
+  return {
+      {"30x26 -> 15x13, batch 3", {3, 3, 30, 26}, {2, 3, 4, 4}, Conv2dOptions(2, 1)},
+      {"120x36 -> 60x18, batch 2 (blocks of tile rows)", {2, 2, 120, 36}, {3, 2, 4, 4}, Conv2dOptions(2, 1)},
+  };
+}
+
+TEST_CASE("conv2d: Winograd 4x4/2 takes the deconvs' shape with enough tiles, im2col the rest (cpu)") {
+  for (const Geometry& c : winograd_s2_geometries()) {
+    CAPTURE(c.name);
+    CHECK(winograd_s2_fits(geometry_of(c)));
+    CHECK_FALSE(winograd_fits(geometry_of(c)));
+  }
+  // ResNet-50's deconv1 at batch 8 (16x12 -> 8x6: 8 images of 4x3 tiles) is too small; deconv2 fits
+  CHECK_FALSE(winograd_s2_fits(geometry_of({"deconv1", {8, 256, 16, 12}, {2048, 256, 4, 4}, Conv2dOptions(2, 1)})));
+  CHECK(winograd_s2_fits(geometry_of({"deconv2", {8, 256, 32, 24}, {256, 256, 4, 4}, Conv2dOptions(2, 1)})));
+  // small maps, however many: 8x8 -> 4x4 has 4 tiles an image
+  CHECK_FALSE(winograd_s2_fits(geometry_of({"", {64, 256, 16, 16}, {256, 256, 4, 4}, Conv2dOptions(2, 1)})));
+  // an odd large map, other paddings or strides, other filters
+  CHECK_FALSE(winograd_s2_fits(geometry_of({"", {3, 3, 31, 26}, {2, 3, 4, 4}, Conv2dOptions(2, 1)})));
+  CHECK_FALSE(winograd_s2_fits(geometry_of({"", {3, 3, 30, 26}, {2, 3, 4, 4}, Conv2dOptions(2, 0)})));
+  CHECK_FALSE(winograd_s2_fits(geometry_of({"", {3, 3, 30, 26}, {2, 3, 4, 4}, Conv2dOptions(1, 1)})));
+  CHECK_FALSE(winograd_s2_fits(geometry_of({"", {3, 3, 30, 26}, {2, 3, 3, 3}, Conv2dOptions(2, 1)})));
+}
+
 TEST_CASE("conv2d: SAR_CPU_CONV=im2col turns Winograd off; other values are refused by name (float64, cpu)") {
   const Geometry c = winograd_geometries()[0];
   Tensor x = uniform(c.x, -1, 1, 40), w = uniform(c.w, -1, 1, 41);
@@ -266,6 +294,7 @@ TEST_CASE("conv2d: SAR_CPU_CONV=im2col turns Winograd off; other values are refu
   } unset_on_exit;
   setenv("SAR_CPU_CONV", "im2col", 1);
   CHECK_FALSE(winograd_fits(geometry_of(c)));
+  CHECK_FALSE(winograd_s2_fits(geometry_of(winograd_s2_geometries()[0])));
   const Tensor im2col = conv2d(x, w, Tensor(), c.opt);
   setenv("SAR_CPU_CONV", "winograd", 1);
   CHECK_THROWS_WITH_AS(winograd_fits(geometry_of(c)), doctest::Contains("SAR_CPU_CONV must be auto or im2col"),
@@ -289,10 +318,7 @@ TEST_CASE("conv2d: Winograd matches the definition, and conv_transpose2d stays i
   }
 }
 
-// The blocks depend on the thread count (no thread is left without one), and the filter
-// gradient is summed per thread: each count must give im2col's answer.
-TEST_CASE("conv2d: Winograd gives im2col's answers on 1, 2 and 3 threads (float64, cpu)") {
-  const Geometry c = winograd_geometries()[3];
+static void compare_with_im2col_on_threads(const Geometry& c) {
   const ConvGeometry g = geometry_of(c);
   const std::vector<double> x = uniform(c.x, -1, 1, 42).to_vector(), w = uniform(c.w, -1, 1, 43).to_vector();
   const std::vector<double> dy = uniform({g.N, g.Cy, g.Ho, g.Wo}, -1, 1, 44).to_vector();
@@ -314,7 +340,7 @@ TEST_CASE("conv2d: Winograd gives im2col's answers on 1, 2 and 3 threads (float6
   setenv("SAR_CPU_CONV", "im2col", 1);
   const Answers im2col = run();
   unsetenv("SAR_CPU_CONV");
-  REQUIRE(winograd_fits(g));
+  REQUIRE((winograd_fits(g) || winograd_s2_fits(g)));
   const int threads_before = omp_get_max_threads();
   for (int threads : {1, 2, 3}) {
     CAPTURE(threads);
@@ -327,6 +353,15 @@ TEST_CASE("conv2d: Winograd gives im2col's answers on 1, 2 and 3 threads (float6
   omp_set_num_threads(threads_before);
 }
 
+// The blocks depend on the thread count (no thread is left without one), and the filter
+// gradient is summed per thread: each count must give im2col's answer, in both algorithms.
+TEST_CASE("conv2d: Winograd gives im2col's answers on 1, 2 and 3 threads (float64, cpu)") {
+  for (const Geometry& c : {winograd_geometries()[3], winograd_s2_geometries()[1]}) {
+    CAPTURE(c.name);
+    compare_with_im2col_on_threads(c);
+  }
+}
+
 TEST_CASE("conv2d: Winograd gradcheck of x, weight and bias (float64, cpu)") {
   test::GradcheckOptions sampled;
   sampled.max_elements = 30;
@@ -335,6 +370,27 @@ TEST_CASE("conv2d: Winograd gradcheck of x, weight and bias (float64, cpu)") {
     test::gradcheck("conv2d Winograd " + c.name, [opt](V in) { return conv2d(in[0], in[1], in[2], opt); },
                     {uniform(c.x, -1, 1, 35).set_requires_grad(), uniform(c.w, -1, 1, 36).set_requires_grad(),
                      uniform({c.w[0]}, -1, 1, 37).set_requires_grad()},
+                    sampled);
+  }
+}
+
+// Through both ops that take this shape: conv2d (stride 2) and conv_transpose2d, whose forward
+// is conv2d's backward data and whose backward runs conv2d's forward and filter gradient.
+TEST_CASE("conv2d and conv_transpose2d: Winograd 4x4/2 gradcheck of x, weight and bias (float64, cpu)") {
+  test::GradcheckOptions sampled;
+  sampled.max_elements = 30;
+  for (const Geometry& c : winograd_s2_geometries()) {
+    const Conv2dOptions opt = c.opt;
+    test::gradcheck("conv2d Winograd 4x4/2 " + c.name, [opt](V in) { return conv2d(in[0], in[1], in[2], opt); },
+                    {uniform(c.x, -1, 1, 45).set_requires_grad(), uniform(c.w, -1, 1, 46).set_requires_grad(),
+                     uniform({c.w[0]}, -1, 1, 47).set_requires_grad()},
+                    sampled);
+    const Shape small = conv2d(uniform(c.x, -1, 1, 45), uniform(c.w, -1, 1, 46), Tensor(), opt).shape();
+    const ConvTranspose2dOptions t = adjoint_options(opt, c.x[2], c.x[3], 4, 4);
+    test::gradcheck("conv_transpose2d Winograd 4x4/2 " + c.name,
+                    [t](V in) { return conv_transpose2d(in[0], in[1], in[2], t); },
+                    {uniform(small, -1, 1, 48).set_requires_grad(), uniform(c.w, -1, 1, 49).set_requires_grad(),
+                     uniform({c.w[1]}, -1, 1, 50).set_requires_grad()},
                     sampled);
   }
 }
@@ -356,6 +412,23 @@ TEST_CASE("conv2d: Winograd in float32 stays within 1e-6 of the scale of the flo
     scale = std::max(scale, std::fabs(ref[i]));
   }
   MESSAGE("Winograd float32: max error ", worst, " at output scale ", scale);
+  CHECK(worst < 1e-6 * scale);
+}
+
+// The deconv shape: conv_transpose2d 64 -> 64 channels, 16x12 -> 32x24, batch 3 (144 tiles).
+TEST_CASE("conv_transpose2d: Winograd 4x4/2 in float32 stays within 1e-6 of the scale of the float64 answer (cpu)") {
+  REQUIRE(winograd_s2_fits(geometry_of({"", {3, 64, 32, 24}, {64, 64, 4, 4}, Conv2dOptions(2, 1)})));
+  const double bound = std::sqrt(6.0 / (64 * 16));
+  Tensor x = uniform({3, 64, 16, 12}, -1, 1, 51), w = uniform({64, 64, 4, 4}, -bound, bound, 52);
+  const ConvTranspose2dOptions opt(2, 1);
+  const std::vector<double> ref = conv_transpose2d(x, w, Tensor(), opt).to_vector();
+  const std::vector<double> got = conv_transpose2d(x.to(DType::F32), w.to(DType::F32), Tensor(), opt).to_vector();
+  double worst = 0, scale = 0;
+  for (size_t i = 0; i < ref.size(); ++i) {
+    worst = std::max(worst, std::fabs(ref[i] - got[i]));
+    scale = std::max(scale, std::fabs(ref[i]));
+  }
+  MESSAGE("Winograd 4x4/2 float32: max error ", worst, " at output scale ", scale);
   CHECK(worst < 1e-6 * scale);
 }
 

@@ -166,6 +166,7 @@ void swap_axes(T* out, const T* in, const T* bias, int64_t A, int64_t B, int64_t
 template <typename T>
 void conv2d_forward_cpu(T* y, const T* x, const T* w, const T* bias, const ConvGeometry& g) {
   if (winograd_fits(g)) return conv2d_forward_winograd_cpu(y, x, w, bias, g);
+  if (winograd_s2_fits(g)) return conv2d_forward_winograd_s2_cpu(y, x, w, bias, g);
   const int64_t P = g.Ho * g.Wo;
   const Chunks<T> ch = chunks<T>(g);
   for (int64_t n0 = 0; n0 < g.N; n0 += ch.B) {
@@ -184,6 +185,7 @@ void conv2d_forward_cpu(T* y, const T* x, const T* w, const T* bias, const ConvG
 template <typename T>
 void conv2d_backward_data_cpu(T* dx, const T* dy, const T* w, const T* bias, const ConvGeometry& g) {
   if (winograd_fits(g)) return conv2d_backward_data_winograd_cpu(dx, dy, w, bias, g);
+  if (winograd_s2_fits(g)) return conv2d_backward_data_winograd_s2_cpu(dx, dy, w, bias, g);
   const int64_t P = g.Ho * g.Wo;
   const Chunks<T> ch = chunks<T>(g);
   for (int64_t n0 = 0; n0 < g.N; n0 += ch.B) {
@@ -207,6 +209,7 @@ void conv2d_backward_data_cpu(T* dx, const T* dy, const T* w, const T* bias, con
 template <typename T>
 void conv2d_backward_filter_cpu(T* dw, const T* dy, const T* x, const ConvGeometry& g) {
   if (winograd_fits(g)) return conv2d_backward_filter_winograd_cpu(dw, dy, x, g);
+  if (winograd_s2_fits(g)) return conv2d_backward_filter_winograd_s2_cpu(dw, dy, x, g);
   const int64_t P = g.Ho * g.Wo;
   const Chunks<T> ch = chunks<T>(g);
   for (int64_t n0 = 0; n0 < g.N; n0 += ch.B) {

@@ -33,6 +33,7 @@
 
 #include "core/cpu/kernels_cpu.h"
 #include "core/cpu/scratch.h"
+#include "core/cpu/winograd_blocks.h"
 #include "core/error.h"
 
 namespace sar {
@@ -44,25 +45,12 @@ constexpr int kXi = 16;                              // positions of the 4x4 tra
 // on ResNet-50 shapes (2-core EPYC, OpenBLAS), 96 tiles (8 images of 8x6, or 2 of 16x12) ran
 // 1.16-1.19x im2col's time, 192 tiles 0.82x, 384 0.67-0.8x.
 constexpr int64_t kMinTiles = 128;
-// Tiles per block (see Block below). Measured on ResNet-50's 3x3 shapes (2-core EPYC, batch 8,
-// forward + backward data): 16 to 128 tiles ran within 3% of each other at 64 and 128 channels
-// and 64 was best at 256 (0.87x of 32's time); the backward filter, whose GEMMs sum over the
-// block's tiles, was best at 128 to 256.
+// Tiles per block (core/cpu/winograd_blocks.h). Measured on ResNet-50's 3x3 shapes (2-core
+// EPYC, batch 8, forward + backward data): 16 to 128 tiles ran within 3% of each other at 64
+// and 128 channels and 64 was best at 256 (0.87x of 32's time); the backward filter, whose
+// GEMMs sum over the block's tiles, was best at 128 to 256.
 constexpr int64_t kForwardBlockTiles = 64;
 constexpr int64_t kFilterBlockTiles = 256;
-
-// Each buffer here holds 16 matrices, one per xi, and a transform reads or writes all 16 at
-// once: 16 streams a matrix apart. Were that distance a multiple of 4 KiB (64 x 64 floats is
-// one), all 16 would fall in the same L1 cache set and evict each other: a 64-channel conv at
-// 64x48 ran 1.4x slower. So the matrices start 64 bytes past a 4 KiB multiple apart.
-int64_t xi_stride(int64_t matrix_numel, int64_t element_bytes) {
-  const int64_t page = 4096 / element_bytes, line = 64 / element_bytes;
-  return (matrix_numel + page - 1) / page * page + line;
-}
-template <typename T>
-int64_t xi_stride(int64_t matrix_numel) {
-  return xi_stride(matrix_numel, int64_t(sizeof(T)));
-}
 
 // One 3x3 correlation at stride 1: Ci input planes of H x W, Co output planes of Ho x Wo,
 // and the 2x2 tiles that cover the output.
@@ -75,34 +63,6 @@ struct Tiling {
 
 // The tiling of conv g's forward: x (Cx planes) in, y (Cy planes) out.
 Tiling forward_tiling(const ConvGeometry& g) { return {g.Cx, g.H, g.W, g.Cy, g.Ho, g.Wo, g.pad_h, g.pad_w}; }
-
-// A block of work: tile rows r0 .. r1 - 1 of one image. The kernels below go block by block,
-// each block through all its steps (transform, 16 GEMMs, transform back) on one thread, so
-// that the block's transformed patches and products stay in that core's caches (64 tiles of a
-// 64-channel conv: 512 KiB, inside a 1 MiB L2) instead of a whole chunk of images going
-// through the L3 cache or memory between the steps. A transformed block is 16 matrices
-// [channels, cols] xi_stride apart, tile (r, q) in column (r - r0) * tw + q.
-struct Block {
-  int64_t image, r0, r1;
-};
-
-// A batch cut into blocks of `rows` tile rows (the last of an image may have fewer).
-struct Blocks {
-  int64_t rows, per_image, count, tiles_h;
-  Block operator[](int64_t i) const {
-    const int64_t r0 = i % per_image * rows;
-    return {i / per_image, r0, std::min(r0 + rows, tiles_h)};
-  }
-};
-
-// Blocks of about `tiles` tiles, whole tile rows, at least one row, and not so many rows
-// that a thread is left without a block.
-Blocks cut_into_blocks(const Tiling& t, int64_t N, int64_t tiles) {
-  const int64_t threads = omp_get_max_threads(), rows_total = N * t.tiles_h();
-  const int64_t rows = std::max<int64_t>(1, std::min({tiles / t.tiles_w(), t.tiles_h(), rows_total / threads}));
-  const int64_t per_image = (t.tiles_h() + rows - 1) / rows;
-  return {rows, per_image, N * per_image, t.tiles_h()};
-}
 
 // e = B^T d for 4 rows of n columns (d[i * n + k]: row i, column k).
 template <typename T>
@@ -313,7 +273,7 @@ void correlate(T* y, const T* x, const T* w, bool flip, const T* bias, const Til
   const int64_t u_step = xi_stride<T>(t.Co * t.Ci);
   T* U = scratch<T>(kXi * u_step);
   transform_filters(U, w, t.Co, t.Ci, flip);
-  const Blocks blocks = cut_into_blocks(t, N, kForwardBlockTiles);
+  const Blocks blocks = cut_into_blocks(N, t.tiles_h(), t.tiles_w(), kForwardBlockTiles);
   const int64_t most_cols = blocks.rows * t.tiles_w();
   const int64_t v_size = kXi * xi_stride<T>(t.Ci * most_cols), m_size = kXi * xi_stride<T>(t.Co * most_cols);
   // One block per iteration, its GEMMs single-threaded (OpenBLAS's OpenMP build runs on the
@@ -335,9 +295,7 @@ void correlate(T* y, const T* x, const T* w, bool flip, const T* bias, const Til
 
 }  // namespace
 
-// SAR_CPU_CONV=im2col turns Winograd off (to compare the two, or to rule it out); unset or
-// "auto" lets winograd_fits decide. Read at every call, so a test or benchmark can switch it.
-static bool winograd_allowed() {
+bool winograd_allowed() {
   const char* v = std::getenv("SAR_CPU_CONV");
   if (v == nullptr || std::strcmp(v, "auto") == 0) return true;
   SAR_CHECK(std::strcmp(v, "im2col") == 0, "SAR_CPU_CONV must be auto or im2col, got \"", v, "\"");
@@ -370,7 +328,7 @@ void conv2d_backward_filter_winograd_cpu(T* dw, const T* dy, const T* x, const C
   // count always sums the same blocks in the same order (deterministic). The GEMMs' inner size
   // is the block's tile count: wider blocks than forward's, so that each GEMM's pass over its
   // [Cy, Cx] output pays off.
-  const Blocks blocks = cut_into_blocks(t, g.N, kFilterBlockTiles);
+  const Blocks blocks = cut_into_blocks(g.N, t.tiles_h(), t.tiles_w(), kFilterBlockTiles);
   const int64_t u_step = xi_stride<T>(g.Cy * g.Cx), u_size = kXi * u_step, most_cols = blocks.rows * t.tiles_w();
   const int64_t v_size = kXi * xi_stride<T>(t.Ci * most_cols), y_size = kXi * xi_stride<T>(t.Co * most_cols);
   const int threads = int(std::min<int64_t>(omp_get_max_threads(), blocks.count));

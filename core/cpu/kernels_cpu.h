@@ -160,6 +160,16 @@ template <typename T> void conv2d_backward_data_winograd_cpu(T* dx, const T* dy,
                                                              const ConvGeometry& g);
 template <typename T> void conv2d_backward_filter_winograd_cpu(T* dw, const T* dy, const T* x,
                                                                const ConvGeometry& g);
+// 4x4 stride-2 convolutions with padding 1 and H = 2 Ho, W = 2 Wo (the deconvs' shape) by phases
+// and Winograd's F(2x2, 2x2) (core/cpu/conv_winograd_s2.cpp), when winograd_s2_fits(g); same
+// arguments and results, 9/16 of the multiplications.
+bool winograd_s2_fits(const ConvGeometry& g);
+template <typename T> void conv2d_forward_winograd_s2_cpu(T* y, const T* x, const T* w, const T* bias,
+                                                          const ConvGeometry& g);
+template <typename T> void conv2d_backward_data_winograd_s2_cpu(T* dx, const T* dy, const T* w, const T* bias,
+                                                                const ConvGeometry& g);
+template <typename T> void conv2d_backward_filter_winograd_s2_cpu(T* dw, const T* dy, const T* x,
+                                                                  const ConvGeometry& g);
 
 // ---- SAR loss (core/cpu/sar_loss.cpp), paper Eq. 7-9 in log space (core/sar_math.h) ----
 // Rows r = n * J + j, NJ = N * J, G = h * w cells: offsets [NJ, 2, G] (x then y per row, as

@@ -1,0 +1,59 @@
+// winograd_blocks.h: what the CPU's two Winograd convolutions share (core/cpu/conv_winograd.cpp,
+// 3x3 stride 1; core/cpu/conv_winograd_s2.cpp, 4x4 stride 2): the layout of their transformed
+// matrices and the cutting of a batch into blocks of tile rows.
+//
+// A block of work is tile rows r0 .. r1 - 1 of one image. Each kernel goes block by block, one
+// thread taking a block through all its steps (transform, GEMMs, transform back) with
+// single-threaded GEMMs (OpenBLAS's OpenMP build runs on the calling thread inside a parallel
+// region), so that the block's transformed values stay in that core's caches (64 tiles of a
+// 64-channel 3x3 conv: 512 KiB, inside a 1 MiB L2) instead of a whole chunk of images going
+// through the L3 cache or memory between the steps, and so that a conv is one parallel region,
+// not one per GEMM. A transformed block is one matrix [channels, cols] per transform position
+// xi, xi_stride apart, tile (r, q) in column (r - r0) * tiles_w + q.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+
+#include <omp.h>
+
+namespace sar {
+
+// A transform reads or writes all its matrices at once: one stream per xi, a matrix apart.
+// Were that distance a multiple of 4 KiB (64 x 64 floats is one), all streams would fall in the
+// same L1 cache set and evict each other: a 64-channel 3x3 conv at 64x48 ran 1.4x slower. So the
+// matrices start 64 bytes past a 4 KiB multiple apart.
+template <typename T>
+int64_t xi_stride(int64_t matrix_numel) {
+  const int64_t page = 4096 / int64_t(sizeof(T)), line = 64 / int64_t(sizeof(T));
+  return (matrix_numel + page - 1) / page * page + line;
+}
+
+// SAR_CPU_CONV=im2col turns both Winograd kernels off (to compare, or to rule them out); unset
+// or "auto" lets their *_fits rules decide. Read at every call, so a test or benchmark can switch
+// it; any other value is refused by name. (core/cpu/conv_winograd.cpp)
+bool winograd_allowed();
+
+struct Block {
+  int64_t image, r0, r1;
+};
+
+// A batch cut into blocks of `rows` tile rows (the last of an image may have fewer).
+struct Blocks {
+  int64_t rows, per_image, count, tiles_h;
+  Block operator[](int64_t i) const {
+    const int64_t r0 = i % per_image * rows;
+    return {i / per_image, r0, std::min(r0 + rows, tiles_h)};
+  }
+};
+
+// N images of tiles_h x tiles_w tiles in blocks of about `tiles` tiles: whole tile rows, at
+// least one row, and not so many rows that a thread is left without a block.
+inline Blocks cut_into_blocks(int64_t N, int64_t tiles_h, int64_t tiles_w, int64_t tiles) {
+  const int64_t threads = omp_get_max_threads(), rows_total = N * tiles_h;
+  const int64_t rows = std::max<int64_t>(1, std::min({tiles / tiles_w, tiles_h, rows_total / threads}));
+  const int64_t per_image = (tiles_h + rows - 1) / rows;
+  return {rows, per_image, N * per_image, tiles_h};
+}
+
+}  // namespace sar
