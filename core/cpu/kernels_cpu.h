@@ -133,7 +133,7 @@ template <typename T> void upsample_bilinear2d_forward_cpu(T* y, const T* x, int
 template <typename T> void upsample_bilinear2d_backward_cpu(T* dx, const T* dy, int64_t NC, int64_t H, int64_t W,
                                                             int64_t Ho, int64_t Wo, bool align_corners);
 
-// ---- convolution (core/cpu/conv.cpp, im2col + OpenBLAS; 3x3 stride 1 by Winograd) ----
+// ---- convolution (core/cpu/conv.cpp, im2col + OpenBLAS; 3x3 stride 1 and 4x4 stride 2 by Winograd) ----
 // Geometry g (core/conv_geometry.h): x [N, Cx, H, W], w [Cy, Cx, kH, kW], y [N, Cy, Ho, Wo], every
 // size >= 1 (the op functions check).
 // conv2d runs them as forward / backward_data / backward_filter; conv_transpose2d runs its
