@@ -79,15 +79,26 @@ template <typename T>
 void transform_patches(T* V, int64_t step, int64_t cols, int64_t row, const Plane<const T>& in, int64_t shift_r,
                        int64_t shift_c, const Block& k, int64_t tw) {
   const int64_t n = tw + 1;  // tile q reads columns 2q .. 2q + 2: even ones 2q, 2q + 2, odd 2q + 1
-  std::unique_ptr<T[]> buffer(new T[12 * n]);
-  T* const d = buffer.get();  // rows i = 0..2 of the patches: even columns at d[2i * n], odd at d[(2i + 1) * n]
-  T* const e = d + 6 * n;     // B^T d, the same layout
+  // the columns c of a patch row that lie inside `in` (c: shift_c + c of `in`)
+  const int64_t c_lo = std::max<int64_t>(0, -shift_c), c_hi = std::min(2 * n, in.cols - shift_c);
+  std::unique_ptr<T[]> buffer(new T[14 * n]);
+  T* const line = buffer.get();  // one patch row, zero outside `in`
+  T* const d = line + 2 * n;     // rows i = 0..2 of the patches: even columns at d[2i * n], odd at d[(2i + 1) * n]
+  T* const e = d + 6 * n;        // B^T d, the same layout
   for (int64_t r = k.r0; r < k.r1; ++r) {
     for (int i = 0; i < 3; ++i) {
       const int64_t p = 2 * r + shift_r + i;
-      for (int64_t c = 0; c < 2 * n; ++c)
-        d[(2 * i + c % 2) * n + c / 2] =
-            in.inside(p, shift_c + c) ? in.base[p * in.row_stride + (shift_c + c) * in.col_stride] : T(0);
+      std::fill(line, line + 2 * n, T(0));
+      if (p >= 0 && p < in.rows) {
+        const T* src = in.base + p * in.row_stride + shift_c * in.col_stride;
+        for (int64_t c = c_lo; c < c_hi; ++c) line[c] = src[c * in.col_stride];
+      }
+      T* __restrict ev = d + 2 * i * n;
+      T* __restrict od = ev + n;
+      for (int64_t q = 0; q < n; ++q) {
+        ev[q] = line[2 * q];
+        od[q] = line[2 * q + 1];
+      }
     }
     for (int64_t c = 0; c < 2 * n; ++c) {  // B^T d: rows d0 - d1, d1, d2 - d1
       e[c] = d[c] - d[2 * n + c];
