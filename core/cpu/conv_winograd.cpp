@@ -323,39 +323,21 @@ void conv2d_backward_data_winograd_cpu(T* dx, const T* dy, const T* w, const T* 
 template <typename T>
 void conv2d_backward_filter_winograd_cpu(T* dw, const T* dy, const T* x, const ConvGeometry& g) {
   const Tiling t = forward_tiling(g);
-  // Each thread sums its blocks' dU[xi] += Ydy[xi] @ V[xi]^T into a dU of its own; the threads'
-  // dUs are then added in thread order. Blocks are handed out statically, so a given thread
-  // count always sums the same blocks in the same order (deterministic). The GEMMs' inner size
-  // is the block's tile count: wider blocks than forward's, so that each GEMM's pass over its
-  // [Cy, Cx] output pays off.
+  // dU[xi] = sum over blocks of Ydy[xi] @ V[xi]^T. The GEMMs' inner size is the block's tile
+  // count: wider blocks than forward's, so that each GEMM's pass over its [Cy, Cx] output pays off.
   const Blocks blocks = cut_into_blocks(g.N, t.tiles_h(), t.tiles_w(), kFilterBlockTiles);
-  const int64_t u_step = xi_stride<T>(g.Cy * g.Cx), u_size = kXi * u_step, most_cols = blocks.rows * t.tiles_w();
+  const int64_t u_step = xi_stride<T>(g.Cy * g.Cx), most_cols = blocks.rows * t.tiles_w();
   const int64_t v_size = kXi * xi_stride<T>(t.Ci * most_cols), y_size = kXi * xi_stride<T>(t.Co * most_cols);
-  const int threads = int(std::min<int64_t>(omp_get_max_threads(), blocks.count));
-  T* dU = scratch<T>(u_size * threads);  // thread j's at dU + j * u_size
-  int team = 1;
-#pragma omp parallel num_threads(threads)
-  {
-#pragma omp single
-    team = omp_get_num_threads();
-    T* mine = dU + omp_get_thread_num() * u_size;
-    std::fill(mine, mine + u_size, T(0));
-#pragma omp for schedule(static)
-    for (int64_t i = 0; i < blocks.count; ++i) {
-      const Block k = blocks[i];
-      const int64_t cols = (k.r1 - k.r0) * t.tiles_w();
-      const int64_t v_step = xi_stride<T>(t.Ci * cols), y_step = xi_stride<T>(t.Co * cols);
-      T* V = scratch<T, 1>(v_size + y_size);
-      T* Ydy = V + v_size;
-      transform_patches(V, x + k.image * g.image_numel(), t, k);
-      transform_output_grads(Ydy, dy + k.image * g.grid_numel(), t, k);
-      for (int xi = 0; xi < kXi; ++xi)
-        gemm_cpu<T>(mine + xi * u_step, Ydy + xi * y_step, V + xi * v_step, g.Cy, g.Cx, cols, false, true, T(1), T(1));
-    }
-  }
-#pragma omp parallel for if (u_size * team >= kParallelMin)
-  for (int64_t i = 0; i < u_size; ++i)
-    for (int j = 1; j < team; ++j) dU[i] += dU[j * u_size + i];
+  const T* dU = sum_over_blocks<T>(blocks, kXi * u_step, [&](const Block& k, T* acc) {
+    const int64_t cols = (k.r1 - k.r0) * t.tiles_w();
+    const int64_t v_step = xi_stride<T>(t.Ci * cols), y_step = xi_stride<T>(t.Co * cols);
+    T* V = scratch<T, 1>(v_size + y_size);
+    T* Ydy = V + v_size;
+    transform_patches(V, x + k.image * g.image_numel(), t, k);
+    transform_output_grads(Ydy, dy + k.image * g.grid_numel(), t, k);
+    for (int xi = 0; xi < kXi; ++xi)
+      gemm_cpu<T>(acc + xi * u_step, Ydy + xi * y_step, V + xi * v_step, g.Cy, g.Cx, cols, false, true, T(1), T(1));
+  });
   untransform_filter_grads(dw, dU, g.Cy, g.Cx);
 }
 

@@ -321,35 +321,20 @@ void conv2d_backward_data_winograd_s2_cpu(T* dx, const T* dy, const T* w, const 
 template <typename T>
 void conv2d_backward_filter_winograd_s2_cpu(T* dw, const T* dy, const T* x, const ConvGeometry& g) {
   const Tiles t{g.Ho, g.Wo};
-  // Per thread dU [9][Cy, 4 Cx], added up in thread order (as conv_winograd.cpp's filter gradient)
+  // dU[xi] [Cy, 4 Cx] = sum over blocks of Ydy[xi] @ V[xi]^T
   const Blocks blocks = cut_into_blocks(g.N, t.h(), t.w(), kFilterBlockTiles);
-  const int64_t K = 4 * g.Cx, u_step = xi_stride<T>(g.Cy * K), u_size = kXi * u_step, most = blocks.rows * t.w();
+  const int64_t K = 4 * g.Cx, u_step = xi_stride<T>(g.Cy * K), most = blocks.rows * t.w();
   const int64_t v_size = kXi * xi_stride<T>(K * most), y_size = kXi * xi_stride<T>(g.Cy * most);
-  const int threads = int(std::min<int64_t>(omp_get_max_threads(), blocks.count));
-  T* dU = scratch<T>(u_size * threads);
-  int team = 1;
-#pragma omp parallel num_threads(threads)
-  {
-#pragma omp single
-    team = omp_get_num_threads();
-    T* mine = dU + omp_get_thread_num() * u_size;
-    std::fill(mine, mine + u_size, T(0));
-#pragma omp for schedule(static)
-    for (int64_t i = 0; i < blocks.count; ++i) {
-      const Block k = blocks[i];
-      const int64_t cols = (k.r1 - k.r0) * t.w(), v_step = xi_stride<T>(K * cols), y_step = xi_stride<T>(g.Cy * cols);
-      T* V = scratch<T, 1>(v_size + y_size);
-      T* Ydy = V + v_size;
-      transform_phases(V, v_step, cols, x, g, k, t.w());
-      for (int64_t o = 0; o < g.Cy; ++o)
-        transform_output_grads<T>(Ydy, y_step, cols, o, small_plane(dy, g, k.image, o), k, t.w());
-      for (int xi = 0; xi < kXi; ++xi)  // dU[xi] += Ydy[xi] @ V[xi]^T
-        gemm_cpu<T>(mine + xi * u_step, Ydy + xi * y_step, V + xi * v_step, g.Cy, K, cols, false, true, T(1), T(1));
-    }
-  }
-#pragma omp parallel for if (u_size * team >= kParallelMin)
-  for (int64_t i = 0; i < u_size; ++i)
-    for (int j = 1; j < team; ++j) dU[i] += dU[j * u_size + i];
+  const T* dU = sum_over_blocks<T>(blocks, kXi * u_step, [&](const Block& k, T* acc) {
+    const int64_t cols = (k.r1 - k.r0) * t.w(), v_step = xi_stride<T>(K * cols), y_step = xi_stride<T>(g.Cy * cols);
+    T* V = scratch<T, 1>(v_size + y_size);
+    T* Ydy = V + v_size;
+    transform_phases(V, v_step, cols, x, g, k, t.w());
+    for (int64_t o = 0; o < g.Cy; ++o)
+      transform_output_grads<T>(Ydy, y_step, cols, o, small_plane(dy, g, k.image, o), k, t.w());
+    for (int xi = 0; xi < kXi; ++xi)
+      gemm_cpu<T>(acc + xi * u_step, Ydy + xi * y_step, V + xi * v_step, g.Cy, K, cols, false, true, T(1), T(1));
+  });
 #pragma omp parallel for collapse(2) if (g.Cy * K * kXi >= kParallelMin)
   for (int64_t o = 0; o < g.Cy; ++o)
     for (int64_t c = 0; c < g.Cx; ++c)

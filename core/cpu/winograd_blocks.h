@@ -17,6 +17,9 @@
 
 #include <omp.h>
 
+#include "core/cpu/kernels_cpu.h"
+#include "core/cpu/scratch.h"
+
 namespace sar {
 
 // A transform reads or writes all its matrices at once: one stream per xi, a matrix apart.
@@ -54,6 +57,31 @@ inline Blocks cut_into_blocks(int64_t N, int64_t tiles_h, int64_t tiles_w, int64
   const int64_t rows = std::max<int64_t>(1, std::min({tiles / tiles_w, tiles_h, rows_total / threads}));
   const int64_t per_image = (tiles_h + rows - 1) / rows;
   return {rows, per_image, N * per_image, tiles_h};
+}
+
+// The sum over all blocks of what per_block(block, acc) adds into acc (n values), as the
+// filter gradients need it: each thread adds its blocks (handed out statically) into a zeroed
+// buffer of its own, then the threads' buffers are added in thread order, so that a given
+// thread count always gives the same rounding (deterministic). Returns the sum, in the calling
+// thread's scratch.
+template <typename T, typename PerBlock>
+T* sum_over_blocks(const Blocks& blocks, int64_t n, const PerBlock& per_block) {
+  const int threads = int(std::min<int64_t>(omp_get_max_threads(), blocks.count));
+  T* sums = scratch<T>(n * threads);  // thread j's at sums + j * n
+  int team = 1;
+#pragma omp parallel num_threads(threads)
+  {
+#pragma omp single
+    team = omp_get_num_threads();
+    T* mine = sums + omp_get_thread_num() * n;
+    std::fill(mine, mine + n, T(0));
+#pragma omp for schedule(static)
+    for (int64_t i = 0; i < blocks.count; ++i) per_block(blocks[i], mine);
+  }
+#pragma omp parallel for if (n * team >= kParallelMin)
+  for (int64_t i = 0; i < n; ++i)
+    for (int j = 1; j < team; ++j) sums[i] += sums[j * n + i];
+  return sums;
 }
 
 }  // namespace sar
