@@ -208,7 +208,12 @@ void batch_norm_forward_cuda(float* y, const float* mean, const float* invstd, c
 void batch_norm_backward_cuda(float* dx, float* dweight, float* dbias, const float* dy, const float* mean,
                               const float* invstd, const float* x, const float* weight, int64_t N, int64_t C,
                               int64_t HW, bool training) {
-  if (C == 0 || N * HW == 0) return;
+  if (C == 0) return;
+  if (N * HW == 0) {  // sums over nothing: the CPU writes zeros, and the op allocates these uninitialized
+    if (dweight) CUDA_CHECK(cudaMemsetAsync(dweight, 0, C * sizeof(float), stream()));
+    if (dbias) CUDA_CHECK(cudaMemsetAsync(dbias, 0, C * sizeof(float), stream()));
+    return;
+  }
   const int64_t P = slices_for(N, C);
   const Partials partial(C * P);
   const bool sums = training || dweight || dbias;

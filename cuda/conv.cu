@@ -45,8 +45,8 @@ struct Choice {
 struct ConvPlan {
   cudnnTensorDescriptor_t x, y;                   // [N,Cx,H,W], [N,Cy,Ho,Wo]
   cudnnTensorDescriptor_t image_bias, grid_bias;  // [1,Cx,1,1], [1,Cy,1,1]
-  cudnnFilterDescriptor_t w;                      // [Cy,Cx,kH,kW]
-  cudnnConvolutionDescriptor_t conv;
+  cudnnFilterDescriptor_t w = nullptr;            // [Cy,Cx,kH,kW]
+  cudnnConvolutionDescriptor_t conv = nullptr;
   Choice<cudnnConvolutionFwdAlgo_t> forward;
   Choice<cudnnConvolutionBwdDataAlgo_t> backward_data;
   Choice<cudnnConvolutionBwdFilterAlgo_t> backward_filter;
@@ -76,16 +76,36 @@ int as_int(int64_t v, const char* what) {
   return int(v);
 }
 
-// A float NCHW tensor descriptor, made once per shape.
+// A float NCHW tensor descriptor, made once per shape. Cached only once set: a descriptor whose
+// set failed must not be found by the next call.
 cudnnTensorDescriptor_t tensor_desc(int64_t n, int64_t c, int64_t h, int64_t w) {
-  cudnnTensorDescriptor_t& d = state().tensors[{n, c, h, w}];
-  if (!d) {
-    as_int(n * c * h * w, "tensor size");
-    CUDNN_CHECK(cudnnCreateTensorDescriptor(&d));
+  auto& tensors = state().tensors;
+  const std::array<int64_t, 4> key = {n, c, h, w};
+  if (auto found = tensors.find(key); found != tensors.end()) return found->second;
+  as_int(n * c * h * w, "tensor size");
+  cudnnTensorDescriptor_t d;
+  CUDNN_CHECK(cudnnCreateTensorDescriptor(&d));
+  try {
     CUDNN_CHECK(cudnnSetTensor4dDescriptor(d, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, int(n), int(c), int(h), int(w)));
+  } catch (...) {
+    cudnnDestroyTensorDescriptor(d);
+    throw;
   }
-  return d;
+  return tensors.emplace(key, d).first->second;
 }
+
+// Destroys a plan's own descriptors (the filter and the convolution; the tensor ones are shared)
+// unless the plan is kept: an error while choosing its algorithms would otherwise leak them, once
+// per retry.
+struct PlanGuard {
+  ConvPlan& plan;
+  bool kept = false;
+  ~PlanGuard() {
+    if (kept) return;
+    if (plan.w) cudnnDestroyFilterDescriptor(plan.w);
+    if (plan.conv) cudnnDestroyConvolutionDescriptor(plan.conv);
+  }
+};
 
 // The first algorithm in cuDNN's heuristic ranking that works, fits kMaxWorkspaceBytes, runs in
 // float32 math unless set_tf32_math allows tensor cores, and, under set_deterministic_algorithms
@@ -125,6 +145,7 @@ const ConvPlan& conv_setup(const ConvGeometry& g) {
             "the ", g.H, "x", g.W, " output back to ", Ho, "x", Wo, ", not to the ", g.Ho, "x", g.Wo, " input)");
 
   ConvPlan p;
+  PlanGuard guard{p};
   p.x = tensor_desc(g.N, g.Cx, g.H, g.W);
   p.y = tensor_desc(g.N, g.Cy, g.Ho, g.Wo);
   p.image_bias = tensor_desc(1, g.Cx, 1, 1);
@@ -169,11 +190,15 @@ const ConvPlan& conv_setup(const ConvGeometry& g) {
                                                              p.backward_filter.algo, &filter_bytes));
   const size_t need = std::max({fwd_bytes, data_bytes, filter_bytes});
   if (need > s.workspace_bytes) {
-    // stream order makes the release safe: calls already queued finish before the block is reused
+    // The new block first: if it cannot be had, the old one stays in place for the plans already
+    // made (released first, a failed allocation left them a freed block). Stream order makes the
+    // release safe: calls already queued finish before the block is reused.
+    void* grown = cuda::allocator().allocate(need);
     if (s.workspace) cuda::allocator().release(s.workspace);
-    s.workspace = cuda::allocator().allocate(need);
+    s.workspace = grown;
     s.workspace_bytes = need;
   }
+  guard.kept = true;
   return s.plans.emplace(key, p).first->second;
 }
 

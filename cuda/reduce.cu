@@ -14,6 +14,9 @@ namespace sar {
 
 static cudaStream_t stream() { return static_cast<cudaStream_t>(cuda::stream()); }
 
+// The tree reductions below halve the active threads each step: exact only for a power of two.
+static_assert((cuda::kThreads & (cuda::kThreads - 1)) == 0, "reduce.cu's tree reductions need a power of two");
+
 // One block per row o: x[o, 0..R). Block size kThreads (a power of two).
 __global__ void sum_rows_kernel(float* out, const float* x, int64_t R) {
   __shared__ float partial[cuda::kThreads];

@@ -101,7 +101,8 @@ __global__ void sar_loss_backward_kernel(float* __restrict__ doffsets, float* __
 
 // The kernels index a row's cells with int, and the backward's grid has G / kThreads blocks in y.
 static void check_sizes(const char* launcher, int64_t NJ, int64_t h, int64_t w) {
-  SAR_CHECK(NJ < (int64_t(1) << 31), launcher, ": too many rows (", NJ, ")");
+  // 2^24: sar_loss_mean_kernel counts the valid rows in a float, exact up to there
+  SAR_CHECK(NJ < (int64_t(1) << 24), launcher, ": too many rows (", NJ, ")");
   SAR_CHECK(h * w < int64_t(65535) * cuda::kThreads, launcher, ": a map of ", h, " x ", w, " is too large");
 }
 

@@ -125,6 +125,28 @@ TEST_CASE("batch_norm2d: gradcheck in eval mode (float64, cpu)") {
   }, {x, weight, bias});
 }
 
+// Eval on an empty batch: the weight and bias gradients are sums over nothing, so zeros (the
+// op allocates them uninitialized, and the CUDA kernels once returned without writing them).
+static void check_empty_batch_gradients(Device device, DType dtype) {
+  Tensor x = Tensor::zeros({0, 2, 3, 3}, dtype).to(device).set_requires_grad();
+  Tensor weight = Tensor::from_vector({2, -1}, {2}, dtype).to(device).set_requires_grad();
+  Tensor bias = Tensor::from_vector({1, 0}, {2}, dtype).to(device).set_requires_grad();
+  Tensor running_mean = Tensor::from_vector({1, 2}, {2}, dtype).to(device);
+  Tensor running_var = Tensor::from_vector({3, 8}, {2}, dtype).to(device);
+  Tensor y = batch_norm2d(x, weight, bias, running_mean, running_var, false);
+  tape().backward(y, Tensor::zeros({0, 2, 3, 3}, dtype).to(device));
+  check_values(weight.grad().to(Device::CPU).to(DType::F64), {0, 0});
+  check_values(bias.grad().to(Device::CPU).to(DType::F64), {0, 0});
+}
+
+TEST_CASE("batch_norm2d: eval on an empty batch gives zero weight and bias gradients (float64, cpu)") {
+  check_empty_batch_gradients(Device::CPU, DType::F64);
+}
+
+CUDA_TEST_CASE("batch_norm2d: eval on an empty batch gives zero weight and bias gradients (float32, cuda)") {
+  check_empty_batch_gradients(Device::CUDA, DType::F32);
+}
+
 CUDA_TEST_CASE("batch_norm2d: CUDA matches CPU in training and eval (float32, cuda)") {
   using V = const std::vector<Tensor>&;
   // N*H*W = 40 (< one block), 429 and 1073 (several values per thread); C = 3, 7, 5. The CUDA
