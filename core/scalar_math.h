@@ -162,6 +162,17 @@ struct BroadcastIndex {
     *a_off = oa;
     *b_off = ob;
   }
+
+  // Both operands have the output's shape: element i of each is element i, and the kernels skip
+  // offsets' five divisions per element.
+  bool flat() const {
+    int64_t stride = 1;
+    for (int d = 4; d >= 0; --d) {
+      if (out_dims[d] != 1 && (a_strides[d] != stride || b_strides[d] != stride)) return false;
+      stride *= out_dims[d];
+    }
+    return true;
+  }
 };
 
 }  // namespace sar

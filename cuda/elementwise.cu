@@ -19,20 +19,21 @@ __global__ void unary_backward_kernel(UnaryOp op, float* dx, const float* dy, co
   GRID_STRIDE_LOOP(i, n) dx[i] = dy[i] * unary_derivative(op, saved[i], alpha);
 }
 
+// flat: bi.flat(), decided once on the host (the same for every thread, so no divergence).
 __global__ void binary_forward_kernel(BinaryOp op, float* out, const float* a, const float* b, BroadcastIndex bi,
-                                      int64_t n) {
+                                      bool flat, int64_t n) {
   GRID_STRIDE_LOOP(i, n) {
-    int64_t ia, ib;
-    bi.offsets(i, &ia, &ib);
+    int64_t ia = i, ib = i;
+    if (!flat) bi.offsets(i, &ia, &ib);
     out[i] = binary_value(op, a[ia], b[ib]);
   }
 }
 
 __global__ void binary_backward_kernel(BinaryOp op, float* da, float* db, const float* dout, const float* a,
-                                       const float* b, BroadcastIndex bi, int64_t n) {
+                                       const float* b, BroadcastIndex bi, bool flat, int64_t n) {
   GRID_STRIDE_LOOP(i, n) {
-    int64_t ia, ib;
-    bi.offsets(i, &ia, &ib);
+    int64_t ia = i, ib = i;
+    if (!flat) bi.offsets(i, &ia, &ib);
     if (da) da[i] = dout[i] * binary_derivative_a(op, a[ia], b[ib]);
     if (db) db[i] = dout[i] * binary_derivative_b(op, a[ia], b[ib]);
   }
@@ -55,14 +56,15 @@ void unary_backward_cuda(UnaryOp op, float* dx, const float* dy, const float* sa
 void binary_forward_cuda(BinaryOp op, float* out, const float* a, const float* b, const BroadcastIndex& bi,
                          int64_t n) {
   if (n == 0) return;
-  binary_forward_kernel<<<cuda::blocks_for(n), cuda::kThreads, 0, stream()>>>(op, out, a, b, bi, n);
+  binary_forward_kernel<<<cuda::blocks_for(n), cuda::kThreads, 0, stream()>>>(op, out, a, b, bi, bi.flat(), n);
   CUDA_CHECK_LAUNCH(binary_forward_kernel);
 }
 
 void binary_backward_cuda(BinaryOp op, float* da, float* db, const float* dout, const float* a, const float* b,
                           const BroadcastIndex& bi, int64_t n) {
   if (n == 0) return;
-  binary_backward_kernel<<<cuda::blocks_for(n), cuda::kThreads, 0, stream()>>>(op, da, db, dout, a, b, bi, n);
+  binary_backward_kernel<<<cuda::blocks_for(n), cuda::kThreads, 0, stream()>>>(op, da, db, dout, a, b, bi,
+                                                                             bi.flat(), n);
   CUDA_CHECK_LAUNCH(binary_backward_kernel);
 }
 

@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include "core/ops/elementwise.h"
+#include "core/scalar_math.h"
 #include "core/ops/reduce.h"
 #include "core/tape.h"
 #include "core/gradcheck.h"
@@ -126,6 +127,19 @@ TEST_CASE("binary ops: gradcheck with broadcasting on both sides (float64, cpu)"
   test::gradcheck("div, b broadcast first", [](V in) { return div(in[1], in[0]); }, {a(), b()});
 }
 
+// The kernels' fast path (element i of each operand is element i) is taken only where both
+// operands are laid out as the output; a size-1 output dim's stride does not matter.
+TEST_CASE("BroadcastIndex::flat: only operands laid out as the output take the fast path (cpu)") {
+  const BroadcastIndex same{{1, 1, 2, 3, 4}, {0, 0, 12, 4, 1}, {0, 0, 12, 4, 1}};
+  CHECK(same.flat());
+  const BroadcastIndex size_one_dims{{1, 2, 1, 3, 1}, {0, 3, 7, 1, 0}, {9, 3, 0, 1, 5}};
+  CHECK(size_one_dims.flat());
+  const BroadcastIndex b_broadcast{{1, 1, 2, 3, 4}, {0, 0, 12, 4, 1}, {0, 0, 0, 4, 1}};
+  CHECK_FALSE(b_broadcast.flat());
+  const BroadcastIndex a_broadcast{{1, 1, 2, 3, 4}, {0, 0, 3, 1, 0}, {0, 0, 12, 4, 1}};
+  CHECK_FALSE(a_broadcast.flat());
+}
+
 CUDA_TEST_CASE("elementwise: CUDA matches CPU (float32, cuda)") {
   using V = const std::vector<Tensor>&;
   // 1000 elements: not a multiple of the block size.
@@ -148,6 +162,12 @@ CUDA_TEST_CASE("elementwise: CUDA matches CPU (float32, cuda)") {
   test::parity("sub", [](V in) { return sub(in[0], in[1]); }, {a(), b()});
   test::parity("mul", [](V in) { return mul(in[0], in[1]); }, {a(), b()});
   test::parity("div", [](V in) { return div(in[0], in[1]); }, {a(), b()});
+  // operands of one shape: the kernels' flat path
+  auto c = [] { return uniform({3, 7, 33}, 0.5, 2.0, 12).set_requires_grad(); };
+  test::parity("add, one shape", [](V in) { return add(in[0], in[1]); }, {a(), c()});
+  test::parity("sub, one shape", [](V in) { return sub(in[0], in[1]); }, {a(), c()});
+  test::parity("mul, one shape", [](V in) { return mul(in[0], in[1]); }, {a(), c()});
+  test::parity("div, one shape", [](V in) { return div(in[0], in[1]); }, {a(), c()});
 }
 
 TEST_CASE("elementwise: bad inputs are refused by name (float32, cpu)") {

@@ -49,16 +49,6 @@ void with_binary_op(BinaryOp op, F&& f) {
   }
 }
 
-// Both operands have the output's shape: element i of each is element i.
-bool same_shape(const BroadcastIndex& bi) {
-  int64_t stride = 1;
-  for (int d = 4; d >= 0; --d) {
-    if (bi.out_dims[d] != 1 && (bi.a_strides[d] != stride || bi.b_strides[d] != stride)) return false;
-    stride *= bi.out_dims[d];
-  }
-  return true;
-}
-
 }  // namespace
 
 template <typename T>
@@ -79,7 +69,7 @@ void unary_backward_cpu(UnaryOp op, T* dx, const T* dy, const T* saved, int64_t 
 
 template <typename T>
 void binary_forward_cpu(BinaryOp op, T* out, const T* a, const T* b, const BroadcastIndex& bi, int64_t n) {
-  const bool flat = same_shape(bi);
+  const bool flat = bi.flat();
   with_binary_op(op, [&](auto k) {
     if (flat) {
 #pragma omp parallel for if (n >= kParallelMin)
@@ -98,7 +88,7 @@ void binary_forward_cpu(BinaryOp op, T* out, const T* a, const T* b, const Broad
 template <typename T>
 void binary_backward_cpu(BinaryOp op, T* da, T* db, const T* dout, const T* a, const T* b, const BroadcastIndex& bi,
                          int64_t n) {
-  const bool flat = same_shape(bi);
+  const bool flat = bi.flat();
   with_binary_op(op, [&](auto k) {
 #pragma omp parallel for if (n >= kParallelMin)
     for (int64_t i = 0; i < n; ++i) {
