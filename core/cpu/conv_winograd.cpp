@@ -29,8 +29,6 @@
 #include <cstring>
 #include <memory>
 
-#include <omp.h>
-
 #include "core/cpu/kernels_cpu.h"
 #include "core/cpu/scratch.h"
 #include "core/cpu/winograd_blocks.h"

@@ -32,8 +32,6 @@
 #include <algorithm>
 #include <memory>
 
-#include <omp.h>
-
 #include "core/cpu/kernels_cpu.h"
 #include "core/cpu/scratch.h"
 #include "core/cpu/winograd_blocks.h"
