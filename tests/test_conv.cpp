@@ -395,6 +395,19 @@ TEST_CASE("conv2d and conv_transpose2d: Winograd 4x4/2 gradcheck of x, weight an
   }
 }
 
+// A float32 answer's largest error against the float64 one must stay within 1e-6 of the
+// output's scale (its largest magnitude).
+static void check_float32_error(const std::string& what, const Tensor& ref64, const Tensor& got32) {
+  const std::vector<double> ref = ref64.to_vector(), got = got32.to_vector();
+  double worst = 0, scale = 0;
+  for (size_t i = 0; i < ref.size(); ++i) {
+    worst = std::max(worst, std::fabs(ref[i] - got[i]));
+    scale = std::max(scale, std::fabs(ref[i]));
+  }
+  MESSAGE(what, " float32: max error ", worst, " at output scale ", scale);
+  CHECK(worst < 1e-6 * scale);
+}
+
 // float32: the transforms add up to 4 inputs (or filter taps) before each product, so the
 // rounding grows a little over im2col's; on a ResNet-like conv (64 channels, He-scaled
 // weights) it stays within a few 1e-7 of the output's scale.
@@ -403,16 +416,8 @@ TEST_CASE("conv2d: Winograd in float32 stays within 1e-6 of the scale of the flo
   REQUIRE(winograd_fits(geometry_of(c)));
   const double bound = std::sqrt(6.0 / (64 * 9));  // He-uniform
   Tensor x = uniform(c.x, -1, 1, 38), w = uniform(c.w, -bound, bound, 39);
-  const std::vector<double> ref = conv2d(x, w, Tensor(), c.opt).to_vector();
-  const std::vector<double> got =
-      conv2d(x.to(DType::F32), w.to(DType::F32), Tensor(), c.opt).to_vector();
-  double worst = 0, scale = 0;
-  for (size_t i = 0; i < ref.size(); ++i) {
-    worst = std::max(worst, std::fabs(ref[i] - got[i]));
-    scale = std::max(scale, std::fabs(ref[i]));
-  }
-  MESSAGE("Winograd float32: max error ", worst, " at output scale ", scale);
-  CHECK(worst < 1e-6 * scale);
+  check_float32_error("Winograd", conv2d(x, w, Tensor(), c.opt),
+                      conv2d(x.to(DType::F32), w.to(DType::F32), Tensor(), c.opt));
 }
 
 // The deconv shape: conv_transpose2d 64 -> 64 channels, 16x12 -> 32x24, batch 3 (144 tiles).
@@ -421,15 +426,8 @@ TEST_CASE("conv_transpose2d: Winograd 4x4/2 in float32 stays within 1e-6 of the 
   const double bound = std::sqrt(6.0 / (64 * 16));
   Tensor x = uniform({3, 64, 16, 12}, -1, 1, 51), w = uniform({64, 64, 4, 4}, -bound, bound, 52);
   const ConvTranspose2dOptions opt(2, 1);
-  const std::vector<double> ref = conv_transpose2d(x, w, Tensor(), opt).to_vector();
-  const std::vector<double> got = conv_transpose2d(x.to(DType::F32), w.to(DType::F32), Tensor(), opt).to_vector();
-  double worst = 0, scale = 0;
-  for (size_t i = 0; i < ref.size(); ++i) {
-    worst = std::max(worst, std::fabs(ref[i] - got[i]));
-    scale = std::max(scale, std::fabs(ref[i]));
-  }
-  MESSAGE("Winograd 4x4/2 float32: max error ", worst, " at output scale ", scale);
-  CHECK(worst < 1e-6 * scale);
+  check_float32_error("Winograd 4x4/2", conv_transpose2d(x, w, Tensor(), opt),
+                      conv_transpose2d(x.to(DType::F32), w.to(DType::F32), Tensor(), opt));
 }
 
 // ---- gradients ----
