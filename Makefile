@@ -230,8 +230,9 @@ endif
 # BENCH_DEVICE=cuda on a GPU machine. PyTorch: Debian's python3-torch (/usr/bin/python3).
 BENCH_DEVICE ?= cpu
 BENCH_PYTHON ?= /usr/bin/python3
-# The train step of R50+SAR 256x192: batch 8 on the CPU, 64 on a GPU (issue 9), where a step
-# takes milliseconds and more repetitions steady the median.
+# The train step of R50+SAR 256x192 (BENCH_MODEL=hrnet_w32 for HRNet-W32+SAR): batch 8 on the
+# CPU, 64 on a GPU (issue 9), where a step takes milliseconds and more repetitions steady the median.
+BENCH_MODEL ?= resnet50
 BENCH_BATCH ?= $(if $(filter cuda,$(BENCH_DEVICE)),64,8)
 BENCH_REPS ?= $(if $(filter cuda,$(BENCH_DEVICE)),20,3)
 # BENCH_TF32=1: both sides' convolutions and matmuls on TF32 tensor cores (sar --tf32, PyTorch's
@@ -245,9 +246,10 @@ BENCH_DIR := $(BUILD)/bench$(if $(BENCH_TF32),-tf32)
 LSPET := $(or $(SAR_DATA),../shared/data)/lspet
 bench: $(if $(NOBUILD),,$(SAR_BIN))
 	rm -rf $(BENCH_DIR) && mkdir -p $(BENCH_DIR)
-	$(BENCH_PYTHON) tools/bench_model_torch.py --device $(BENCH_DEVICE) $(BENCH_MATH) --batch $(BENCH_BATCH) --reps $(BENCH_REPS) \
-	  > $(BENCH_DIR)/model_torch.json
-	set -o pipefail; $(SAR_BIN) bench model --device $(BENCH_DEVICE) $(BENCH_MATH) --batch $(BENCH_BATCH) --reps $(BENCH_REPS) \
+	$(BENCH_PYTHON) tools/bench_model_torch.py --model $(BENCH_MODEL) --device $(BENCH_DEVICE) $(BENCH_MATH) \
+	  --batch $(BENCH_BATCH) --reps $(BENCH_REPS) > $(BENCH_DIR)/model_torch.json
+	set -o pipefail; $(SAR_BIN) bench model --model $(BENCH_MODEL) --device $(BENCH_DEVICE) $(BENCH_MATH) \
+	  --batch $(BENCH_BATCH) --reps $(BENCH_REPS) \
 	  --baseline $(BENCH_DIR)/model_torch.json \
 	  | tee $(BENCH_DIR)/model.txt
 	$(SAR_BIN) bench layers --print-shapes > $(BENCH_DIR)/layer_shapes.json

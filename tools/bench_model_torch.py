@@ -7,9 +7,10 @@ measured the same way.
     build/sar bench model --baseline model_torch.json
 
 The model is ours layer for layer: torchvision's ResNet without avgpool and fc (random init,
-nothing downloaded), SimpleBaseline's 3 x (ConvTranspose2d k4 s2 p1 without bias, BatchNorm,
-ReLU) with 256 channels, and the SAR head's three 1x1 convs: offsets (2J), selector logits (J)
-and the auxiliary heatmap logits (J). The loss is the SAR loss of tools/bench_sar_torch.py plus
+nothing downloaded) with SimpleBaseline's 3 x (ConvTranspose2d k4 s2 p1 without bias, BatchNorm,
+ReLU) with 256 channels, or HRNet-W32/W48 (the rebuild of tools/make_model_fixtures.py, whose
+stride-4 branch feeds the head directly); then the SAR head's three 1x1 convs: offsets (2J),
+selector logits (J) and the auxiliary heatmap logits (J). The loss is the SAR loss of tools/bench_sar_torch.py plus
 the quality focal loss of layers/heads/qfl_loss.h, both in torch ops. One step is forward +
 loss + backward + torch.optim.Adam step (lr 5e-4, PyTorch's default implementation for the
 device), BN in training mode; the median of --reps after one warm-up.
@@ -31,6 +32,9 @@ import torchvision
 
 from bench_sar_torch import sar_loss
 from bench_util import median_ms, set_math
+from make_model_fixtures import HRNet
+
+HRNET_WIDTHS = {"hrnet_w32": 32, "hrnet_w48": 48}
 
 
 def quality_focal_loss(z, y, weight, threshold=0.7):
@@ -44,13 +48,19 @@ def quality_focal_loss(z, y, weight, threshold=0.7):
 class PoseModel(nn.Module):
     def __init__(self, backbone, keypoints, channels=256):
         super().__init__()
-        resnet = getattr(torchvision.models, backbone)(weights=None)
-        self.backbone = nn.Sequential(*list(resnet.children())[:-2])  # up to layer4: C5, stride 32
-        layers, cin = [], resnet.fc.in_features
-        for _ in range(3):
-            layers += [nn.ConvTranspose2d(cin, channels, 4, 2, 1, bias=False), nn.BatchNorm2d(channels), nn.ReLU()]
-            cin = channels
-        self.deconv_layers = nn.Sequential(*layers)
+        if backbone in HRNET_WIDTHS:  # the stride-4 branch is the feature map: no deconvs
+            channels = HRNET_WIDTHS[backbone]
+            self.backbone = HRNet(channels)
+            self.deconv_layers = nn.Identity()
+        else:
+            resnet = getattr(torchvision.models, backbone)(weights=None)
+            self.backbone = nn.Sequential(*list(resnet.children())[:-2])  # up to layer4: C5, stride 32
+            layers, cin = [], resnet.fc.in_features
+            for _ in range(3):
+                layers += [nn.ConvTranspose2d(cin, channels, 4, 2, 1, bias=False), nn.BatchNorm2d(channels),
+                           nn.ReLU()]
+                cin = channels
+            self.deconv_layers = nn.Sequential(*layers)
         self.offset_conv = nn.Conv2d(channels, 2 * keypoints, 1)
         self.logit_conv = nn.Conv2d(channels, keypoints, 1)
         self.heatmap_conv = nn.Conv2d(channels, keypoints, 1)
@@ -84,7 +94,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     ap.add_argument("--model", default="resnet50", choices=["resnet18", "resnet34", "resnet50", "resnet101",
-                                                            "resnet152"])
+                                                            "resnet152", *HRNET_WIDTHS])
     ap.add_argument("--input", default="256x192")
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--keypoints", type=int, default=17)
@@ -96,7 +106,7 @@ def main():
     torch.manual_seed(0)
     h, w = (int(v) for v in args.input.split("x"))
     if h % 32 or w % 32:
-        ap.error(f"--input must be a multiple of 32 (the ResNet's stride), got {args.input}")
+        ap.error(f"--input must be a multiple of 32 (the backbone's stride), got {args.input}")
     n, j, dev = args.batch, args.keypoints, args.device
     model = PoseModel(args.model, j).to(dev).train()
     images = torch.randn(n, 3, h, w, device=dev)
