@@ -18,7 +18,7 @@ Rgb hsv(double hue_deg, double s, double v) {
     case 4: r = x; b = c; break;
     default: r = c; b = x; break;
   }
-  auto byte = [](double u) { return uint8_t(std::lround(std::clamp(u, 0.0, 1.0) * 255)); };
+  auto byte = [](double u) { return round_to_byte(std::clamp(u, 0.0, 1.0) * 255); };
   return {byte(r + m), byte(g + m), byte(b + m)};
 }
 
@@ -75,7 +75,7 @@ void paint(Image* image, const Region& region, Rgb colour, double alpha, std::ve
       const double cover = region.coverage(x, y);
       if (cover <= 0) continue;
       uint8_t* px = &image->rgb[(size_t(y) * image->width + x) * 3];
-      for (int c = 0; c < 3; ++c) px[c] = uint8_t(std::lround(px[c] + (rgb[c] - px[c]) * cover * alpha));
+      for (int c = 0; c < 3; ++c) px[c] = round_to_byte(px[c] + (rgb[c] - px[c]) * cover * alpha);
       if (mask && cover >= 0.5) (*mask)[size_t(y) * image->width + x] = mask_value;
     }
 }

@@ -171,9 +171,9 @@ void draw_background(Image* image, Draws& d, int shapes) {
     for (int x = 0; x < image->width; ++x) {
       const double t = std::clamp(0.5 + (x - W / 2) * gx + (y - H / 2) * gy, 0.0, 1.0);
       uint8_t* px = &image->rgb[(size_t(y) * image->width + x) * 3];
-      px[0] = uint8_t(std::lround(c0.r + (c1.r - c0.r) * t));
-      px[1] = uint8_t(std::lround(c0.g + (c1.g - c0.g) * t));
-      px[2] = uint8_t(std::lround(c0.b + (c1.b - c0.b) * t));
+      px[0] = round_to_byte(c0.r + (c1.r - c0.r) * t);
+      px[1] = round_to_byte(c0.g + (c1.g - c0.g) * t);
+      px[2] = round_to_byte(c0.b + (c1.b - c0.b) * t);
     }
   for (int k = 0; k < shapes; ++k) {
     const int kind = d.below(3);
@@ -193,14 +193,16 @@ void draw_background(Image* image, Draws& d, int shapes) {
 // One Philox draw gives 16 random bytes: noise for 5 pixels (15 channel values).
 void add_noise(Image* image, const Draws& d, int amplitude) {
   if (amplitude <= 0) return;
+  // a random byte's noise, byte % (2 amplitude + 1) - amplitude, looked up: no division per value
+  int noise_of_byte[256];
+  for (int byte = 0; byte < 256; ++byte) noise_of_byte[byte] = byte % (2 * amplitude + 1) - amplitude;
   const size_t values = size_t(image->width) * image->height * 3;
   for (size_t block = 0; block * 15 < values; ++block) {
     const Philox4 r = d.noise(block);
     for (size_t k = 0; k < 15 && block * 15 + k < values; ++k) {
       const uint32_t byte = (r.v[k / 4] >> (8 * (k % 4))) & 255u;
-      const int n = int(byte % uint32_t(2 * amplitude + 1)) - amplitude;
       uint8_t& value = image->rgb[block * 15 + k];
-      value = uint8_t(std::clamp(value + n, 0, 255));
+      value = uint8_t(std::clamp(value + noise_of_byte[byte], 0, 255));
     }
   }
 }

@@ -83,7 +83,7 @@ Rgb colormap(double value) {
   const double v = std::isnan(value) ? 0.0 : std::clamp(value, 0.0, 1.0) * 4;
   const int i = std::min(3, int(v));
   const double t = v - i;
-  auto channel = [&](int c) { return uint8_t(std::lround(kAnchor[i][c] + (kAnchor[i + 1][c] - kAnchor[i][c]) * t)); };
+  auto channel = [&](int c) { return round_to_byte(kAnchor[i][c] + (kAnchor[i + 1][c] - kAnchor[i][c]) * t); };
   return {channel(0), channel(1), channel(2)};
 }
 
@@ -126,7 +126,7 @@ Image confidence_grid(const Image& crop, const Tensor& maps, const DatasetMeta& 
         const Rgb hot = colormap(bilinear(map, h, w, double(x) * w / W, double(y) * h / H));
         uint8_t* px = &tile.rgb[(size_t(y) * W + x) * 3];
         const uint8_t rgb[3] = {hot.r, hot.g, hot.b};
-        for (int c = 0; c < 3; ++c) px[c] = uint8_t(std::lround(px[c] + (rgb[c] - px[c]) * kConfidenceAlpha));
+        for (int c = 0; c < 3; ++c) px[c] = round_to_byte(px[c] + (rgb[c] - px[c]) * kConfidenceAlpha);
       }
     draw_label(&tile, 3, 3, meta.keypoint_names[k], Rgb{255, 255, 255});
     tiles.push_back(std::move(tile));
