@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <unordered_map>
 
+#include "core/op_profile.h"
 #include "core/ops/elementwise.h"
 
 namespace sar {
@@ -56,10 +57,17 @@ void Tape::record(const char* name, const TensorList& inputs, const TensorList& 
     t.impl().requires_grad = true;
     t.impl().is_leaf = false;
   }
+  OpProfile* profile = active_op_profile();
+  const std::string input_shapes = trace_enabled() || profile ? shapes_of(inputs) : std::string();
+  const Device device = outputs.at(0).device();
   if (trace_enabled())
-    std::fprintf(stderr, "[tape] #%zu %-14s %-4s %s -> %s\n", nodes_.size(), name,
-                 device_name(outputs.at(0).device()), shapes_of(inputs).c_str(), shapes_of(outputs).c_str());
+    std::fprintf(stderr, "[tape] #%zu %-14s %-4s %s -> %s\n", nodes_.size(), name, device_name(device),
+                 input_shapes.c_str(), shapes_of(outputs).c_str());
   nodes_.push_back(Node{name, refs_of(inputs), refs_of(outputs), std::move(backward)});
+  if (profile) {
+    nodes_.back().profile = profile;
+    nodes_.back().profile_row = profile->forward(name, input_shapes, device);
+  }
 }
 
 // sum += g, out of place: g may be shared with other gradients (add's backward returns
@@ -87,6 +95,8 @@ void Tape::backward(const Tensor& loss, const Tensor& seed) {
     grads[loss.id()] = loss_grad;
   }
 
+  OpProfile* profile = active_op_profile();
+  auto clock = profile ? profile_clock(loss.device()) : std::chrono::steady_clock::time_point();
   for (auto node = nodes_.rbegin(); node != nodes_.rend(); ++node) {
     // 1. gather the gradients of this node's outputs; skip nodes the loss does not reach
     TensorList douts;
@@ -122,6 +132,12 @@ void Tape::backward(const Tensor& loss, const Tensor& seed) {
         }
       }
       for (const TensorRef& out : node->outputs) grads.erase(out.id);
+      if (profile) {  // a node recorded before the profile began is timed but not counted
+        const auto now = profile_clock(node->outputs.at(0).device);
+        if (node->profile == profile)
+          profile->backward(node->profile_row, std::chrono::duration<double, std::milli>(now - clock).count());
+        clock = now;
+      }
     }
     // 4. free what the node saved: its activations are not needed any more
     node->backward = nullptr;

@@ -12,7 +12,7 @@ using sar::test::run_sar;
 
 namespace {
 
-// A run folder with the demo's config (its head changed) and the given eval_log.csv text.
+// A run folder with the demo's config (its head changed, 4 epochs) and the given eval_log.csv text.
 std::string write_run(const std::string& root, const std::string& name, const std::string& head,
                       const std::string& eval_log, bool finished) {
   const std::string dir = root + "/" + name;
@@ -22,6 +22,9 @@ std::string write_run(const std::string& root, const std::string& name, const st
   const size_t at = config.find("\"head\": \"sar\"");
   REQUIRE(at != std::string::npos);
   config.replace(at, 13, "\"head\": \"" + head + "\"");
+  const size_t epochs = config.find("\"epochs\": ");
+  REQUIRE(epochs != std::string::npos);
+  config.replace(epochs, config.find(',', epochs) - epochs, "\"epochs\": 4");
   std::ofstream(dir + "/config.json") << config;
   if (!eval_log.empty()) std::ofstream(dir + "/eval_log.csv") << eval_log;
   if (finished) std::ofstream(dir + "/report.md") << "# done\n";
@@ -44,7 +47,7 @@ TEST_CASE("sar compare: a markdown row per run with its best and last evaluation
   REQUIRE(r.exit_code == 0);
   CHECK(has(r.output, "| run | backbone | head | input | epochs | best PCK | at epoch | mean_px_error at best | last PCK |\n"
                       "|---|---|---|---|---|---:|---:|---:|---:|\n"));
-  // The demo config: resnet18 at 64x64 for 4 epochs. run_a's best is at epoch 2, its last 0.4.
+  // The demo config: resnet18 at 64x64, here for 4 epochs. run_a's best is at epoch 2, its last 0.4.
   CHECK(has(r.output, "| run_a | resnet18 | sar | 64x64 | 3 of 4 | 0.5 | 2 | 20 | 0.4 |\n"));
   CHECK(has(r.output, "| run_b | resnet18 | heatmap | 64x64 | 1 of 4 (unfinished) | 0.25 | 1 | 28 | 0.25 |\n"));
   CHECK(has(r.output, "| run_c | resnet18 | regression | 64x64 | 0 of 4 (unfinished) | no evaluation yet ||||\n"));  // given as run_c/

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "core/op_profile.h"
 #include "core/ops/elementwise.h"
 #include "core/rng.h"
 #include "core/storage.h"
@@ -25,6 +26,7 @@ namespace {
 const char* kUsage =
     "usage: sar bench model [--model resnet50] [--head sar] [--input 256x192] [--batch 8] [--keypoints 17]\n"
     "                       [--device auto|cpu|cuda] [--tf32] [--reps 3] [--baseline FILE.json]\n"
+    "                       [--profile [--top 25]]\n"
     "  One training step of a pose model: forward + loss + backward + Adam update, BN in training\n"
     "  mode; median of --reps steps after one warm-up. Prints ms per step, images per second\n"
     "  and peak memory during the steps, as the peak and as its growth over the memory in use\n"
@@ -33,7 +35,10 @@ const char* kUsage =
     "    cuda  the caching allocator's peak bytes in use\n"
     "  --tf32: TF32 tensor-core math in the convolutions and matmuls (CUDA only; sar train --tf32)\n"
     "  --baseline: tools/bench_model_torch.py's figures for the same model (and --tf32 for\n"
-    "  --tf32); adds the ratios.\n";
+    "  --tf32); adds the ratios.\n"
+    "  --profile: then --reps more steps with every op timed (core/op_profile.h): the time per\n"
+    "  step by op, and the --top costliest ops by input shapes. On CUDA each op waits for its\n"
+    "  kernels, so profiled steps run slower than the timed ones.\n";
 
 struct Memory {
   double peak = 0;    // bytes
@@ -60,6 +65,7 @@ struct Measured {
   std::string label;  // "sar", "torch1.13.1"
   double ms = 0;      // median per step
   Memory memory;
+  std::string profile;  // OpProfile's tables, with --profile
 };
 
 // tools/bench_model_torch.py's figures: read_baseline validates the file and gives the time;
@@ -79,8 +85,9 @@ Measured read_model_baseline(const std::string& path, const std::string& setup, 
   return base;
 }
 
-// Builds the model on the device and times its training step on random inputs.
-Measured measure_steps(const ModelConfig& config, int batch, int reps, Device device) {
+// Builds the model on the device and times its training step on random inputs; with profile_top
+// > 0, then profiles `reps` more steps and prints that many rows of the costliest ops.
+Measured measure_steps(const ModelConfig& config, int batch, int reps, Device device, int profile_top) {
   Generator gen(0);
   PoseModel model(config, gen);
   model.to(device);
@@ -104,7 +111,7 @@ Measured measure_steps(const ModelConfig& config, int batch, int reps, Device de
   SAR_CHECK(device != Device::CPU || reset_peak_rss(),
             "sar bench model: cannot reset the peak resident set (/proc/self/clear_refs); Linux >= 4.0 allows it");
   Optimizer adam(OptimizerConfig{}, model.named_parameters());  // the recipe's Adam (lr 5e-4)
-  Measured ours{"sar", 0, {}};
+  Measured ours{"sar", 0, {}, ""};
   ours.ms = median_ms(
       [&] {
         backward(model.loss(images, targets));
@@ -115,6 +122,18 @@ Measured measure_steps(const ModelConfig& config, int batch, int reps, Device de
   if (device == Device::CPU) ours.memory.peak = proc_status_bytes("VmHWM");
   else ours.memory.peak = double(cuda_allocator_stats().peak_bytes_in_use);
   ours.memory.growth = ours.memory.peak - (device == Device::CPU ? rss_before : cuda_before);
+  if (profile_top > 0) {
+    OpProfile profile;
+    for (int r = 0; r < reps; ++r) {
+      profile.start_pass(device);
+      backward(model.loss(images, targets));
+      const auto before_update = profile_clock(device);
+      adam.step(LrScheduleConfig{}.lr);
+      model.zero_grad();
+      profile.add("adam step", std::chrono::duration<double, std::milli>(profile_clock(device) - before_update).count());
+    }
+    ours.profile = profile.tables(reps, profile_top);
+  }
   return ours;
 }
 
@@ -128,7 +147,8 @@ void print_row(const Measured& m, int batch) {
 int bench_model_main(int argc, char** argv) {
   std::string device_spec = "auto", baseline_path;
   ModelConfig config;
-  int batch = 8, reps = 3;
+  int batch = 8, reps = 3, top = 25;
+  bool profile = false, top_given = false;
   bool tf32 = false;
   for (int i = 0; i < argc; ++i) {
     std::string a = argv[i];
@@ -144,10 +164,13 @@ int bench_model_main(int argc, char** argv) {
     else if (a == "--keypoints" && has_value) config.head_config.num_keypoints = std::atoi(argv[++i]);
     else if (a == "--reps" && has_value) reps = std::atoi(argv[++i]);
     else if (a == "--baseline" && has_value) baseline_path = argv[++i];
+    else if (a == "--profile") profile = true;
+    else if (a == "--top" && has_value) { top = std::atoi(argv[++i]); top_given = true; }
     else if (a == "--help" || a == "-h") { std::fputs(kUsage, stdout); return 0; }
     else SAR_THROW("sar bench model: unknown option or missing value '", a, "'; see sar bench model --help");
   }
   SAR_CHECK(batch > 0 && reps > 0, "sar bench model: --batch and --reps must be positive");
+  SAR_CHECK(!top_given || (profile && top > 0), "sar bench model: --top takes a positive count and goes with --profile");
   if (config.backbone.rfind("hrnet", 0) == 0) config.deconv_layers = 0;
   std::string choice;
   Device device = resolve_device(device_spec, &choice);
@@ -160,7 +183,7 @@ int bench_model_main(int argc, char** argv) {
                                                   batch, " on ", device_name(device)),
                                math);
 
-  Measured ours = measure_steps(config, batch, reps, device);
+  Measured ours = measure_steps(config, batch, reps, device, profile ? top : 0);
   std::printf("%s\ntraining step (forward + loss + backward + Adam): %s + %d deconvs + %s head, %dx%d, "
               "%d keypoints, batch %d, %s math, median of %d\n",
               choice.c_str(), config.backbone.c_str(), config.deconv_layers, config.head.c_str(), H, W, J, batch, math,
@@ -175,6 +198,7 @@ int bench_model_main(int argc, char** argv) {
                 base.label.c_str(), base.ms / ours.ms, ours.memory.peak / base.memory.peak,
                 ours.memory.growth / base.memory.growth);
   }
+  if (!ours.profile.empty()) std::printf("\n%s", ours.profile.c_str());
   return 0;
 }
 
