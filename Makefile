@@ -233,6 +233,8 @@ BENCH_PYTHON ?= /usr/bin/python3
 # The train step of R50+SAR 256x192 (BENCH_MODEL=hrnet_w32 for HRNet-W32+SAR): batch 8 on the
 # CPU, 64 on a GPU (issue 9), where a step takes milliseconds and more repetitions steady the median.
 BENCH_MODEL ?= resnet50
+# BENCH_PROFILE=1: the whole-model table is followed by the step's time by op (--profile).
+BENCH_PROFILE ?=
 BENCH_BATCH ?= $(if $(filter cuda,$(BENCH_DEVICE)),64,8)
 BENCH_REPS ?= $(if $(filter cuda,$(BENCH_DEVICE)),20,3)
 # BENCH_TF32=1: both sides' convolutions and matmuls on TF32 tensor cores (sar --tf32, PyTorch's
@@ -249,7 +251,7 @@ bench: $(if $(NOBUILD),,$(SAR_BIN))
 	$(BENCH_PYTHON) tools/bench_model_torch.py --model $(BENCH_MODEL) --device $(BENCH_DEVICE) $(BENCH_MATH) \
 	  --batch $(BENCH_BATCH) --reps $(BENCH_REPS) > $(BENCH_DIR)/model_torch.json
 	set -o pipefail; $(SAR_BIN) bench model --model $(BENCH_MODEL) --device $(BENCH_DEVICE) $(BENCH_MATH) \
-	  --batch $(BENCH_BATCH) --reps $(BENCH_REPS) \
+	  --batch $(BENCH_BATCH) --reps $(BENCH_REPS) $(if $(BENCH_PROFILE),--profile) \
 	  --baseline $(BENCH_DIR)/model_torch.json \
 	  | tee $(BENCH_DIR)/model.txt
 	$(SAR_BIN) bench layers --print-shapes > $(BENCH_DIR)/layer_shapes.json

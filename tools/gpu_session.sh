@@ -2,7 +2,8 @@
 # Everything a lent GPU machine is for, in one device call, most important first, each step
 # under its own time limit so that one slow step cannot eat the others' time:
 #   1. the CUDA parity tests (make gpu-parity)
-#   2. the benchmarks against PyTorch on the GPU (make bench BENCH_DEVICE=cuda: batch 64)
+#   2. the benchmarks against PyTorch on the GPU (make bench BENCH_DEVICE=cuda: batch 64), the
+#      whole-model step followed by its time by op (BENCH_PROFILE=1)
 #   3. the demo trained on the GPU (make demo)
 #   4. compute-sanitizer racecheck and memcheck on the CUDA tests (make gpu-sanitize)
 #   5. the benchmarks again with TF32 tensor cores on both sides (BENCH_TF32=1)
@@ -12,7 +13,8 @@
 # It runs the binaries that `make gpu-bundle` built here (the GPU machine has no Debian -dev
 # packages to build with), carried as build-gpu/bundle.tar.gz. Every log, bench table and demo
 # output goes to build-gpu/session/, packed at the end into one file, $OUT/gpu_session.tar.gz:
-# the device tool brings back at most 8 files from $OUT. The bench tables are also printed.
+# the device tool brings back at most 8 files from $OUT. The bench tables are also printed (their
+# first 32 lines: the device tool shows only the last 12,000 characters of the output).
 #
 #   here:  make gpu-bundle
 #   there: tools/gpu_session.sh [STEP...]   (device tool: carry ["build-gpu/bundle.tar.gz"], timeout_s 600)
@@ -49,7 +51,7 @@ step() {  # step NAME SECONDS MAKE-ARGUMENTS...: runs make with its output in $L
 }
 
 step parity 120 gpu-parity NOBUILD=1 BUILD=$BUNDLE
-step bench 100 bench NOBUILD=1 BUILD=$BUNDLE BENCH_DEVICE=cuda BENCH_PYTHON=python3
+step bench 100 bench NOBUILD=1 BUILD=$BUNDLE BENCH_DEVICE=cuda BENCH_PYTHON=python3 BENCH_PROFILE=1
 step demo 60 demo NOBUILD=1 BUILD=$BUNDLE DEMO_OUT=$LOGS/demo
 step sanitizers 130 gpu-sanitize NOBUILD=1 BUILD=$BUNDLE
 step bench-tf32 60 bench NOBUILD=1 BUILD=$BUNDLE BENCH_DEVICE=cuda BENCH_PYTHON=python3 BENCH_TF32=1
@@ -57,7 +59,7 @@ step bench-tf32 60 bench NOBUILD=1 BUILD=$BUNDLE BENCH_DEVICE=cuda BENCH_PYTHON=
 cp -r $BUNDLE/bench $BUNDLE/bench-tf32 $BUNDLE/gpu-check.log "$LOGS/" 2>/dev/null
 rm -rf "$LOGS/demo/checkpoints"
 for table in bench/sar bench/model bench/layers bench-tf32/model bench-tf32/layers; do
-  [ -f "$LOGS/$table.txt" ] && { echo "== $table"; tail -n 25 "$LOGS/$table.txt"; }
+  [ -f "$LOGS/$table.txt" ] && { echo "== $table"; head -n 32 "$LOGS/$table.txt"; }
 done
 if [ -n "${OUT:-}" ]; then
   tar -C build-gpu -czf "$OUT/gpu_session.tar.gz" session && echo "== everything: \$OUT/gpu_session.tar.gz"
