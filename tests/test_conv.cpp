@@ -231,7 +231,8 @@ static ConvGeometry geometry_of(const Geometry& c) {
 // counts, and images cut into several blocks of tile rows with a shorter last one (blocks of
 // about 64 tiles forward, 256 for the filter gradient, kForwardBlockTiles and
 // kFilterBlockTiles in core/cpu/conv_winograd.cpp: 21 rows of 15 tiles make blocks of 4 rows,
-// 4 + ... + 4 + 1, and of 17 rows, 17 + 4).
+// 4 + ... + 4 + 1, and of 17 rows, 17 + 4), or blocks of several whole images (5 images of 30
+// tiles: 2 + 2 + 1 forward on two threads).
 static std::vector<Geometry> winograd_geometries() {
   return {
       {"pad 1, 15x13, batch 5", {5, 3, 15, 13}, {4, 3, 3, 3}, Conv2dOptions(1, 1)},
@@ -258,12 +259,15 @@ TEST_CASE("conv2d: Winograd takes the 3x3 stride-1 convs with enough tiles, im2c
 }
 
 // 4x4 stride-2 convs with padding 1 on an even map (the deconvs' shape, conv_winograd_s2.cpp):
-// an odd small map (a last tile half outside), unequal channel counts, and two blocks of tile
-// rows per image (30 rows of 9 tiles, blocks of about 256 tiles: 28 + 2 rows).
+// an odd small map (a last tile half outside), unequal channel counts, two blocks of tile
+// rows per image (30 rows of 9 tiles, blocks of about 256 tiles: 28 + 2 rows), and blocks of
+// several whole images with a shorter last one (17 images of 16 tiles: 16 + 1 on one thread,
+// 8 + 8 + 1 on two, 5 + 5 + 5 + 2 on three).
 static std::vector<Geometry> winograd_s2_geometries() {
   return {
-      {"30x26 -> 15x13, batch 3", {3, 3, 30, 26}, {2, 3, 4, 4}, Conv2dOptions(2, 1)},
+      {"30x26 -> 15x13, batch 5", {5, 3, 30, 26}, {2, 3, 4, 4}, Conv2dOptions(2, 1)},
       {"120x36 -> 60x18, batch 2 (blocks of tile rows)", {2, 2, 120, 36}, {3, 2, 4, 4}, Conv2dOptions(2, 1)},
+      {"16x16 -> 8x8, batch 17 (blocks of images)", {17, 2, 16, 16}, {3, 2, 4, 4}, Conv2dOptions(2, 1)},
   };
 }
 
@@ -276,8 +280,10 @@ TEST_CASE("conv2d: Winograd 4x4/2 takes the deconvs' shape with enough tiles, im
   // ResNet-50's deconv1 at batch 8 (16x12 -> 8x6: 8 images of 4x3 tiles) is too small; deconv2 fits
   CHECK_FALSE(winograd_s2_fits(geometry_of({"deconv1", {8, 256, 16, 12}, {2048, 256, 4, 4}, Conv2dOptions(2, 1)})));
   CHECK(winograd_s2_fits(geometry_of({"deconv2", {8, 256, 32, 24}, {256, 256, 4, 4}, Conv2dOptions(2, 1)})));
-  // small maps, however many: 8x8 -> 4x4 has 4 tiles an image
-  CHECK_FALSE(winograd_s2_fits(geometry_of({"", {64, 256, 16, 16}, {256, 256, 4, 4}, Conv2dOptions(2, 1)})));
+  // small maps, however many: 8x8 -> 4x4 has 4 tiles an image; 16x16 -> 8x8 has 16, enough from batch 16 on
+  CHECK_FALSE(winograd_s2_fits(geometry_of({"", {64, 256, 8, 8}, {256, 256, 4, 4}, Conv2dOptions(2, 1)})));
+  CHECK_FALSE(winograd_s2_fits(geometry_of({"", {8, 256, 16, 16}, {256, 256, 4, 4}, Conv2dOptions(2, 1)})));
+  CHECK(winograd_s2_fits(geometry_of({"", {16, 256, 16, 16}, {256, 256, 4, 4}, Conv2dOptions(2, 1)})));
   // an odd large map, other paddings or strides, other filters
   CHECK_FALSE(winograd_s2_fits(geometry_of({"", {3, 3, 31, 26}, {2, 3, 4, 4}, Conv2dOptions(2, 1)})));
   CHECK_FALSE(winograd_s2_fits(geometry_of({"", {3, 3, 30, 26}, {2, 3, 4, 4}, Conv2dOptions(2, 0)})));
@@ -356,7 +362,8 @@ static void compare_with_im2col_on_threads(const Geometry& c) {
 // The blocks depend on the thread count (no thread is left without one), and the filter
 // gradient is summed per thread: each count must give im2col's answer, in both algorithms.
 TEST_CASE("conv2d: Winograd gives im2col's answers on 1, 2 and 3 threads (float64, cpu)") {
-  for (const Geometry& c : {winograd_geometries()[3], winograd_s2_geometries()[1]}) {
+  for (const Geometry& c : {winograd_geometries()[1], winograd_geometries()[3], winograd_s2_geometries()[1],
+                            winograd_s2_geometries()[2]}) {
     CAPTURE(c.name);
     compare_with_im2col_on_threads(c);
   }
@@ -420,11 +427,11 @@ TEST_CASE("conv2d: Winograd in float32 stays within 1e-6 of the scale of the flo
                       conv2d(x.to(DType::F32), w.to(DType::F32), Tensor(), c.opt));
 }
 
-// The deconv shape: conv_transpose2d 64 -> 64 channels, 16x12 -> 32x24, batch 3 (144 tiles).
+// The deconv shape: conv_transpose2d 64 -> 64 channels, 16x12 -> 32x24, batch 6 (288 tiles).
 TEST_CASE("conv_transpose2d: Winograd 4x4/2 in float32 stays within 1e-6 of the scale of the float64 answer (cpu)") {
-  REQUIRE(winograd_s2_fits(geometry_of({"", {3, 64, 32, 24}, {64, 64, 4, 4}, Conv2dOptions(2, 1)})));
+  REQUIRE(winograd_s2_fits(geometry_of({"", {6, 64, 32, 24}, {64, 64, 4, 4}, Conv2dOptions(2, 1)})));
   const double bound = std::sqrt(6.0 / (64 * 16));
-  Tensor x = uniform({3, 64, 16, 12}, -1, 1, 51), w = uniform({64, 64, 4, 4}, -bound, bound, 52);
+  Tensor x = uniform({6, 64, 16, 12}, -1, 1, 51), w = uniform({64, 64, 4, 4}, -bound, bound, 52);
   const ConvTranspose2dOptions opt(2, 1);
   check_float32_error("Winograd 4x4/2", conv_transpose2d(x, w, Tensor(), opt),
                       conv_transpose2d(x.to(DType::F32), w.to(DType::F32), Tensor(), opt));

@@ -80,11 +80,11 @@ void transform_columns(T* __restrict e, const T* __restrict d, int64_t n) {
 // arrays: through a std::vector's data(), GCC 12 vectorized none of transform_output_grads'
 // loops ("no vectype for stmt", -fopt-info-vec).
 
-// V[xi, c, tile] = (B^T d B)[xi] for the patch d of each tile of block k of x (the block's
-// image, [Ci, H, W]).
+// V[xi, c, tile] = (B^T d B)[xi] for the patch d of each tile of piece k of x (the piece's
+// image, [Ci, H, W]); V's matrices have `cols` columns.
 template <typename T>
-void transform_patches(T* V, const T* x, const Tiling& t, const Block& k) {
-  const int64_t tw = t.tiles_w(), n = tw + 1, cols = (k.r1 - k.r0) * tw;
+void transform_patches(T* V, int64_t cols, const T* x, const Tiling& t, const Block& k) {
+  const int64_t tw = t.tiles_w(), n = tw + 1;
   const int64_t step = xi_stride<T>(t.Ci * cols), width = 2 * n;  // columns -pad_w .. width - pad_w - 1 of x
   std::unique_ptr<T[]> buffer(new T[width + 16 * n]);
   T* const row = buffer.get();       // one row of x, zero-padded
@@ -111,7 +111,7 @@ void transform_patches(T* V, const T* x, const Tiling& t, const Block& k) {
       for (int i = 0; i < 4; ++i) {  // (B^T d) B: xi = 4i .. 4i+3; tile q reads columns 2q .. 2q+3
         const T* __restrict ev = e_even + i * n;
         const T* __restrict od = e_odd + i * n;
-        T* __restrict out = V + int64_t(4 * i) * step + c * cols + (r - k.r0) * tw;
+        T* __restrict out = V + int64_t(4 * i) * step + c * cols + k.col0 + (r - k.r0) * tw;
         for (int64_t q = 0; q < tw; ++q) {
           out[q] = ev[q] - ev[q + 1];
           out[step + q] = od[q] + ev[q + 1];
@@ -123,18 +123,18 @@ void transform_patches(T* V, const T* x, const Tiling& t, const Block& k) {
   }
 }
 
-// Block k of y (its image, [Co, Ho, Wo]) = bias[o] (or 0) + A^T M A for each tile, M
-// [xi, Co, tile] the block's products.
+// Piece k of y (its image, [Co, Ho, Wo]) = bias[o] (or 0) + A^T M A for each tile, M
+// [xi, Co, cols] the block's products.
 template <typename T>
-void untransform_products(T* y, const T* M, const T* bias, const Tiling& t, const Block& k) {
-  const int64_t tw = t.tiles_w(), cols = (k.r1 - k.r0) * tw, step = xi_stride<T>(t.Co * cols);
+void untransform_products(T* y, const T* M, int64_t cols, const T* bias, const Tiling& t, const Block& k) {
+  const int64_t tw = t.tiles_w(), step = xi_stride<T>(t.Co * cols);
   std::unique_ptr<T[]> buffer(new T[4 * tw]);
   T* __restrict out = buffer.get();  // a tile row's values: [i][j] of each tile at out[(2i + j) * tw + q]
   for (int64_t o = 0; o < t.Co; ++o) {
     T* plane = y + o * t.Ho * t.Wo;
     const T add = bias ? bias[o] : T(0);
     for (int64_t r = k.r0; r < k.r1; ++r) {
-      const T* __restrict m = M + o * cols + (r - k.r0) * tw;
+      const T* __restrict m = M + o * cols + k.col0 + (r - k.r0) * tw;
       for (int64_t q = 0; q < tw; ++q) {
         // A^T m: row 0 (e0j) and row 1 (e1j) of the 2x4 product, column j
         const T e00 = m[q] + m[4 * step + q] + m[8 * step + q];
@@ -174,11 +174,11 @@ inline void store_grad_row(T* out, int64_t step, T a, T b) {
   out[3 * step] = -b;
 }
 
-// Ydy [xi, Co, tile] = (A e A^T)[xi] for the 2x2 tile e of block k of dy (its image, [Co, Ho,
+// Ydy [xi, Co, cols] = (A e A^T)[xi] for the 2x2 tile e of piece k of dy (its image, [Co, Ho,
 // Wo]; zero past an odd edge): the transpose of untransform_products.
 template <typename T>
-void transform_output_grads(T* Ydy, const T* dy, const Tiling& t, const Block& k) {
-  const int64_t tw = t.tiles_w(), cols = (k.r1 - k.r0) * tw, step = xi_stride<T>(t.Co * cols);
+void transform_output_grads(T* Ydy, int64_t cols, const T* dy, const Tiling& t, const Block& k) {
+  const int64_t tw = t.tiles_w(), step = xi_stride<T>(t.Co * cols);
   std::unique_ptr<T[]> buffer(new T[2 * tw + 4 * tw]);
   T* const row = buffer.get();  // one row of dy, zero-padded to 2 * tw
   T* const split = row + 2 * tw;  // rows i = 0, 1 of the tile row: e[i][2q] at split[2i * tw + q], e[i][2q + 1] after
@@ -198,7 +198,7 @@ void transform_output_grads(T* Ydy, const T* dy, const Tiling& t, const Block& k
       }
       const T* __restrict e0 = split;  // e0[q]: tile q's (0, 0), e0[tw + q] its (0, 1); e1 likewise row 1
       const T* __restrict e1 = split + 2 * tw;
-      T* __restrict out = Ydy + o * cols + (r - k.r0) * tw;
+      T* __restrict out = Ydy + o * cols + k.col0 + (r - k.r0) * tw;
       // A e has rows f0 = e0, f1 = e0 + e1, f2 = e0 - e1, f3 = -e1; row i of (A e) A^T comes
       // from f_i alone. One loop per row: GCC 12 vectorized none of the 16 stores in one loop.
       for (int64_t q = 0; q < tw; ++q) store_grad_row(out + q, step, e0[q], e0[tw + q]);
@@ -272,7 +272,7 @@ void correlate(T* y, const T* x, const T* w, bool flip, const T* bias, const Til
   T* U = scratch<T>(kXi * u_step);
   transform_filters(U, w, t.Co, t.Ci, flip);
   const Blocks blocks = cut_into_blocks(N, t.tiles_h(), t.tiles_w(), kForwardBlockTiles);
-  const int64_t most_cols = blocks.rows * t.tiles_w();
+  const int64_t tw = t.tiles_w(), most_cols = blocks.most_cols(tw);
   const int64_t v_size = kXi * xi_stride<T>(t.Ci * most_cols), m_size = kXi * xi_stride<T>(t.Co * most_cols);
   // One block per iteration, its GEMMs single-threaded (OpenBLAS's OpenMP build runs on the
   // calling thread inside a parallel region). No sum crosses blocks: the result does not
@@ -280,14 +280,19 @@ void correlate(T* y, const T* x, const T* w, bool flip, const T* bias, const Til
 #pragma omp parallel for schedule(dynamic) if (blocks.count > 1)
   for (int64_t i = 0; i < blocks.count; ++i) {
     const Block k = blocks[i];
-    const int64_t cols = (k.r1 - k.r0) * t.tiles_w();
-    const int64_t v_step = xi_stride<T>(t.Ci * cols), m_step = xi_stride<T>(t.Co * cols);
+    const int64_t cols = k.cols(tw), v_step = xi_stride<T>(t.Ci * cols), m_step = xi_stride<T>(t.Co * cols);
     T* V = scratch<T, 1>(v_size + m_size);
     T* M = V + v_size;
-    transform_patches(V, x + k.image * t.Ci * t.H * t.W, t, k);
+    for (int64_t n = 0; n < k.images; ++n) {
+      const Block piece = k.piece(n, tw);
+      transform_patches(V, cols, x + piece.image * t.Ci * t.H * t.W, t, piece);
+    }
     for (int xi = 0; xi < kXi; ++xi)  // M[xi] = U[xi] @ V[xi]
       gemm_cpu<T>(M + xi * m_step, U + xi * u_step, V + xi * v_step, t.Co, cols, t.Ci, false, false, T(1), T(0));
-    untransform_products(y + k.image * t.Co * t.Ho * t.Wo, M, bias, t, k);
+    for (int64_t n = 0; n < k.images; ++n) {
+      const Block piece = k.piece(n, tw);
+      untransform_products(y + piece.image * t.Co * t.Ho * t.Wo, M, cols, bias, t, piece);
+    }
   }
 }
 
@@ -324,15 +329,17 @@ void conv2d_backward_filter_winograd_cpu(T* dw, const T* dy, const T* x, const C
   // dU[xi] = sum over blocks of Ydy[xi] @ V[xi]^T. The GEMMs' inner size is the block's tile
   // count: wider blocks than forward's, so that each GEMM's pass over its [Cy, Cx] output pays off.
   const Blocks blocks = cut_into_blocks(g.N, t.tiles_h(), t.tiles_w(), kFilterBlockTiles);
-  const int64_t u_step = xi_stride<T>(g.Cy * g.Cx), most_cols = blocks.rows * t.tiles_w();
+  const int64_t tw = t.tiles_w(), u_step = xi_stride<T>(g.Cy * g.Cx), most_cols = blocks.most_cols(tw);
   const int64_t v_size = kXi * xi_stride<T>(t.Ci * most_cols), y_size = kXi * xi_stride<T>(t.Co * most_cols);
   const T* dU = sum_over_blocks<T>(blocks, kXi * u_step, [&](const Block& k, T* acc) {
-    const int64_t cols = (k.r1 - k.r0) * t.tiles_w();
-    const int64_t v_step = xi_stride<T>(t.Ci * cols), y_step = xi_stride<T>(t.Co * cols);
+    const int64_t cols = k.cols(tw), v_step = xi_stride<T>(t.Ci * cols), y_step = xi_stride<T>(t.Co * cols);
     T* V = scratch<T, 1>(v_size + y_size);
     T* Ydy = V + v_size;
-    transform_patches(V, x + k.image * g.image_numel(), t, k);
-    transform_output_grads(Ydy, dy + k.image * g.grid_numel(), t, k);
+    for (int64_t n = 0; n < k.images; ++n) {
+      const Block piece = k.piece(n, tw);
+      transform_patches(V, cols, x + piece.image * g.image_numel(), t, piece);
+      transform_output_grads(Ydy, cols, dy + piece.image * g.grid_numel(), t, piece);
+    }
     for (int xi = 0; xi < kXi; ++xi)
       gemm_cpu<T>(acc + xi * u_step, Ydy + xi * y_step, V + xi * v_step, g.Cy, g.Cx, cols, false, true, T(1), T(1));
   });

@@ -41,13 +41,14 @@ namespace sar {
 namespace {
 
 constexpr int kXi = 9;  // positions of the 3x3 transform domain
-// Where the small map has few tiles, each block's GEMMs are too narrow (the filter gradient's
-// sum over a block's tiles most of all) and im2col stays. Measured against im2col (256
-// channels, 2-core EPYC, the three passes): a 4x4 small map (4 tiles an image) at batch 32 took
-// 1.9x its time, 8x8 (16 tiles) 1.2x at batch 8 and 0.97x at batch 32, 16x12 (48 tiles) 0.87x
-// at batch 8, 32x24 (192 tiles) 0.62x.
-constexpr int64_t kMinImageTiles = 48;
-constexpr int64_t kMinTiles = 128;
+// Where the batch has few tiles, each block's GEMMs are too narrow (the filter gradient's sum
+// over a block's tiles most of all) and im2col stays. Measured against im2col (the three
+// passes, 2-core EPYC, blocks of several small images since 2026-11-29): a 4x4 small map (4
+// tiles an image) took 1.8x its time at batch 8 and 1.2x at batch 32; 8x6 (12 tiles) 1.14x at
+// batch 8; 8x8 (16 tiles) 1.04x at batch 8, 0.7-0.9x at batch 16 and 0.63-0.96x at batch 32 (256
+// channels; 0.93x with 64 at batch 16); 16x12 (48 tiles) 0.64-0.88x at batch 8; 32x24 0.62-0.68x.
+constexpr int64_t kMinImageTiles = 16;
+constexpr int64_t kMinTiles = 256;
 // Tiles per block, forward (and backward data) and filter gradient. The GEMMs' filter matrices
 // are 4x the 3x3 kernel's (K = 4 Cx), so wider blocks pay: on ResNet-50's deconv3 (256
 // channels, 32x24 -> 64x48, batch 8; 2-core EPYC) 32 / 64 / 128 / 256 / 512 tiles took 1.48 /
@@ -72,7 +73,7 @@ struct Tiles {
 };
 
 // Row `row` of V's 9 matrices ([*, cols], step apart) = (B^T d B)[xi] for the 3x3 patch d at
-// rows 2r + shift_r .. + 2, columns 2q + shift_c .. + 2 of `in`, for the tiles (r, q) of block k.
+// rows 2r + shift_r .. + 2, columns 2q + shift_c .. + 2 of `in`, for the tiles (r, q) of piece k.
 template <typename T>
 void transform_patches(T* V, int64_t step, int64_t cols, int64_t row, const Plane<const T>& in, int64_t shift_r,
                        int64_t shift_c, const Block& k, int64_t tw) {
@@ -106,7 +107,7 @@ void transform_patches(T* V, int64_t step, int64_t cols, int64_t row, const Plan
     for (int i = 0; i < 3; ++i) {  // (B^T d) B: columns ev - od, od, ev' - od
       const T* __restrict ev = e + 2 * i * n;
       const T* __restrict od = ev + n;
-      T* __restrict out = V + int64_t(3 * i) * step + row * cols + (r - k.r0) * tw;
+      T* __restrict out = V + int64_t(3 * i) * step + row * cols + k.col0 + (r - k.r0) * tw;
       for (int64_t q = 0; q < tw; ++q) {
         out[q] = ev[q] - od[q];
         out[step + q] = od[q];
@@ -116,7 +117,7 @@ void transform_patches(T* V, int64_t step, int64_t cols, int64_t row, const Plan
   }
 }
 
-// The tiles of block k in `out` = add + A^T m A, m: row `row` of M's 9 matrices ([*, cols],
+// The tiles of piece k in `out` = add + A^T m A, m: row `row` of M's 9 matrices ([*, cols],
 // step apart).
 template <typename T>
 void untransform_products(const Plane<T>& out, const T* M, int64_t step, int64_t cols, int64_t row, T add,
@@ -124,7 +125,7 @@ void untransform_products(const Plane<T>& out, const T* M, int64_t step, int64_t
   std::unique_ptr<T[]> buffer(new T[4 * tw]);
   T* __restrict y = buffer.get();  // a tile row's values: (i, j) of tile q at y[(2i + j) * tw + q]
   for (int64_t r = k.r0; r < k.r1; ++r) {
-    const T* __restrict m = M + row * cols + (r - k.r0) * tw;
+    const T* __restrict m = M + row * cols + k.col0 + (r - k.r0) * tw;
     for (int64_t q = 0; q < tw; ++q) {
       // A^T m: rows m0 + m1 and m1 + m2 (m_i = positions 3i .. 3i + 2), then (A^T m) A
       const T e00 = m[q] + m[3 * step + q], e01 = m[step + q] + m[4 * step + q],
@@ -149,7 +150,7 @@ void untransform_products(const Plane<T>& out, const T* M, int64_t step, int64_t
 }
 
 // Row `row` of Ydy's 9 matrices = (A e A^T)[xi] for the 2x2 tile e of `dy` (zero past an odd
-// edge) of each tile of block k: the transpose of untransform_products.
+// edge) of each tile of piece k: the transpose of untransform_products.
 template <typename T>
 void transform_output_grads(T* Ydy, int64_t step, int64_t cols, int64_t row, const Plane<const T>& dy,
                             const Block& k, int64_t tw) {
@@ -164,7 +165,7 @@ void transform_output_grads(T* Ydy, int64_t step, int64_t cols, int64_t row, con
                                         : T(0);
     const T* __restrict e0 = e;  // row 0: columns at e0[q], e0[tw + q]; row 1 likewise
     const T* __restrict e1 = e + 2 * tw;
-    T* __restrict out = Ydy + row * cols + (r - k.r0) * tw;
+    T* __restrict out = Ydy + row * cols + k.col0 + (r - k.r0) * tw;
     // A e has rows f0 = e0, f1 = e0 + e1, f2 = e1; row i of (A e) A^T is (f_i0, f_i0 + f_i1, f_i1)
     for (int64_t q = 0; q < tw; ++q) {
       out[q] = e0[q];
@@ -234,11 +235,14 @@ Plane<T> small_plane(T* y, const ConvGeometry& g, int64_t n, int64_t o) {
 template <typename T>
 void transform_phases(T* V, int64_t step, int64_t cols, const T* x, const ConvGeometry& g, const Block& k,
                       int64_t tw) {
-  for (int a = 0; a < 2; ++a)
-    for (int b = 0; b < 2; ++b)
-      for (int64_t c = 0; c < g.Cx; ++c)
-        transform_patches<T>(V, step, cols, (2 * a + b) * g.Cx + c, phase_plane(x, g, k.image, c, a, b), -a, -b, k,
-                             tw);
+  for (int64_t n = 0; n < k.images; ++n) {
+    const Block piece = k.piece(n, tw);
+    for (int a = 0; a < 2; ++a)
+      for (int b = 0; b < 2; ++b)
+        for (int64_t c = 0; c < g.Cx; ++c)
+          transform_patches<T>(V, step, cols, (2 * a + b) * g.Cx + c, phase_plane(x, g, piece.image, c, a, b), -a, -b,
+                               piece, tw);
+  }
 }
 
 }  // namespace
@@ -263,19 +267,23 @@ void conv2d_forward_winograd_s2_cpu(T* y, const T* x, const T* w, const T* bias,
         for (int b = 0; b < 2; ++b)
           transform_filter(U, u_step, o * K + (2 * a + b) * g.Cx + c, w + (o * g.Cx + c) * 16, a, b, false);
   const Blocks blocks = cut_into_blocks(g.N, t.h(), t.w(), kForwardBlockTiles);
-  const int64_t most = blocks.rows * t.w();
+  const int64_t most = blocks.most_cols(t.w());
   const int64_t v_size = kXi * xi_stride<T>(K * most), m_size = kXi * xi_stride<T>(g.Cy * most);
 #pragma omp parallel for schedule(dynamic) if (blocks.count > 1)
   for (int64_t i = 0; i < blocks.count; ++i) {
     const Block k = blocks[i];
-    const int64_t cols = (k.r1 - k.r0) * t.w(), v_step = xi_stride<T>(K * cols), m_step = xi_stride<T>(g.Cy * cols);
+    const int64_t cols = k.cols(t.w()), v_step = xi_stride<T>(K * cols), m_step = xi_stride<T>(g.Cy * cols);
     T* V = scratch<T, 1>(v_size + m_size);
     T* M = V + v_size;
     transform_phases(V, v_step, cols, x, g, k, t.w());
     for (int xi = 0; xi < kXi; ++xi)  // M[xi] = U[xi] @ V[xi]
       gemm_cpu<T>(M + xi * m_step, U + xi * u_step, V + xi * v_step, g.Cy, cols, K, false, false, T(1), T(0));
-    for (int64_t o = 0; o < g.Cy; ++o)
-      untransform_products(small_plane(y, g, k.image, o), M, m_step, cols, o, bias ? bias[o] : T(0), k, t.w());
+    for (int64_t n = 0; n < k.images; ++n) {
+      const Block piece = k.piece(n, t.w());
+      for (int64_t o = 0; o < g.Cy; ++o)
+        untransform_products(small_plane(y, g, piece.image, o), M, m_step, cols, o, bias ? bias[o] : T(0), piece,
+                             t.w());
+    }
   }
 }
 
@@ -292,25 +300,31 @@ void conv2d_backward_data_winograd_s2_cpu(T* dx, const T* dy, const T* w, const 
         for (int b = 0; b < 2; ++b)
           transform_filter(U + (2 * a + b) * kXi * u_step, u_step, c * g.Cy + o, w + (o * g.Cx + c) * 16, a, b, true);
   const Blocks blocks = cut_into_blocks(g.N, t.h(), t.w(), kForwardBlockTiles);
-  const int64_t most = blocks.rows * t.w();
+  const int64_t most = blocks.most_cols(t.w());
   const int64_t v_size = kXi * xi_stride<T>(g.Cy * most), m_size = kXi * xi_stride<T>(g.Cx * most);
 #pragma omp parallel for schedule(dynamic) if (blocks.count > 1)
   for (int64_t i = 0; i < blocks.count; ++i) {
     const Block k = blocks[i];
-    const int64_t cols = (k.r1 - k.r0) * t.w(), v_step = xi_stride<T>(g.Cy * cols), m_step = xi_stride<T>(g.Cx * cols);
+    const int64_t cols = k.cols(t.w()), v_step = xi_stride<T>(g.Cy * cols), m_step = xi_stride<T>(g.Cx * cols);
     T* V = scratch<T, 1>(v_size + m_size);
     T* M = V + v_size;
     for (int a = 0; a < 2; ++a) {
       for (int b = 0; b < 2; ++b) {
-        for (int64_t o = 0; o < g.Cy; ++o)
-          transform_patches<T>(V, v_step, cols, o, small_plane(dy, g, k.image, o), a - 1, b - 1, k, t.w());
+        for (int64_t n = 0; n < k.images; ++n) {
+          const Block piece = k.piece(n, t.w());
+          for (int64_t o = 0; o < g.Cy; ++o)
+            transform_patches<T>(V, v_step, cols, o, small_plane(dy, g, piece.image, o), a - 1, b - 1, piece, t.w());
+        }
         const T* U_ab = U + (2 * a + b) * kXi * u_step;
         for (int xi = 0; xi < kXi; ++xi)  // M[xi] = U_ab[xi] @ V[xi]
           gemm_cpu<T>(M + xi * m_step, U_ab + xi * u_step, V + xi * v_step, g.Cx, cols, g.Cy, false, false, T(1),
                       T(0));
-        for (int64_t c = 0; c < g.Cx; ++c)
-          untransform_products(phase_plane(dx, g, k.image, c, a, b), M, m_step, cols, c, bias ? bias[c] : T(0), k,
-                               t.w());
+        for (int64_t n = 0; n < k.images; ++n) {
+          const Block piece = k.piece(n, t.w());
+          for (int64_t c = 0; c < g.Cx; ++c)
+            untransform_products(phase_plane(dx, g, piece.image, c, a, b), M, m_step, cols, c, bias ? bias[c] : T(0),
+                                 piece, t.w());
+        }
       }
     }
   }
@@ -321,15 +335,18 @@ void conv2d_backward_filter_winograd_s2_cpu(T* dw, const T* dy, const T* x, cons
   const Tiles t{g.Ho, g.Wo};
   // dU[xi] [Cy, 4 Cx] = sum over blocks of Ydy[xi] @ V[xi]^T
   const Blocks blocks = cut_into_blocks(g.N, t.h(), t.w(), kFilterBlockTiles);
-  const int64_t K = 4 * g.Cx, u_step = xi_stride<T>(g.Cy * K), most = blocks.rows * t.w();
+  const int64_t K = 4 * g.Cx, u_step = xi_stride<T>(g.Cy * K), most = blocks.most_cols(t.w());
   const int64_t v_size = kXi * xi_stride<T>(K * most), y_size = kXi * xi_stride<T>(g.Cy * most);
   const T* dU = sum_over_blocks<T>(blocks, kXi * u_step, [&](const Block& k, T* acc) {
-    const int64_t cols = (k.r1 - k.r0) * t.w(), v_step = xi_stride<T>(K * cols), y_step = xi_stride<T>(g.Cy * cols);
+    const int64_t cols = k.cols(t.w()), v_step = xi_stride<T>(K * cols), y_step = xi_stride<T>(g.Cy * cols);
     T* V = scratch<T, 1>(v_size + y_size);
     T* Ydy = V + v_size;
     transform_phases(V, v_step, cols, x, g, k, t.w());
-    for (int64_t o = 0; o < g.Cy; ++o)
-      transform_output_grads<T>(Ydy, y_step, cols, o, small_plane(dy, g, k.image, o), k, t.w());
+    for (int64_t n = 0; n < k.images; ++n) {
+      const Block piece = k.piece(n, t.w());
+      for (int64_t o = 0; o < g.Cy; ++o)
+        transform_output_grads<T>(Ydy, y_step, cols, o, small_plane(dy, g, piece.image, o), piece, t.w());
+    }
     for (int xi = 0; xi < kXi; ++xi)
       gemm_cpu<T>(acc + xi * u_step, Ydy + xi * y_step, V + xi * v_step, g.Cy, K, cols, false, true, T(1), T(1));
   });
