@@ -86,7 +86,7 @@ Measured read_model_baseline(const std::string& path, const std::string& setup, 
 }
 
 // Builds the model on the device and times its training step on random inputs; with profile_top
-// > 0, then profiles `reps` more steps and prints that many rows of the costliest ops.
+// > 0, then profiles `reps` more steps into .profile, its costliest ops that many rows.
 Measured measure_steps(const ModelConfig& config, int batch, int reps, Device device, int profile_top) {
   Generator gen(0);
   PoseModel model(config, gen);
@@ -112,11 +112,15 @@ Measured measure_steps(const ModelConfig& config, int batch, int reps, Device de
             "sar bench model: cannot reset the peak resident set (/proc/self/clear_refs); Linux >= 4.0 allows it");
   Optimizer adam(OptimizerConfig{}, model.named_parameters());  // the recipe's Adam (lr 5e-4)
   Measured ours{"sar", 0, {}, ""};
+  const auto forward_backward = [&] { backward(model.loss(images, targets)); };
+  const auto update = [&] {
+    adam.step(LrScheduleConfig{}.lr);  // the recipe's 5e-4
+    model.zero_grad();  // drops the gradients, as PyTorch's zero_grad(set_to_none=True)
+  };
   ours.ms = median_ms(
       [&] {
-        backward(model.loss(images, targets));
-        adam.step(LrScheduleConfig{}.lr);  // the recipe's 5e-4
-        model.zero_grad();  // drops the gradients, as PyTorch's zero_grad(set_to_none=True)
+        forward_backward();
+        update();
       },
       device, reps);
   if (device == Device::CPU) ours.memory.peak = proc_status_bytes("VmHWM");
@@ -126,10 +130,9 @@ Measured measure_steps(const ModelConfig& config, int batch, int reps, Device de
     OpProfile profile;
     for (int r = 0; r < reps; ++r) {
       profile.start_pass(device);
-      backward(model.loss(images, targets));
+      forward_backward();
       const auto before_update = profile_clock(device);
-      adam.step(LrScheduleConfig{}.lr);
-      model.zero_grad();
+      update();
       profile.add("adam step", std::chrono::duration<double, std::milli>(profile_clock(device) - before_update).count());
     }
     ours.profile = profile.tables(reps, profile_top);
