@@ -7,8 +7,8 @@
 #   3. the demo trained on the GPU (make demo)
 #   4. compute-sanitizer racecheck and memcheck on the CUDA tests (make gpu-sanitize)
 #   5. the benchmarks again with TF32 tensor cores on both sides (BENCH_TF32=1)
-# The limits add up to under 8 minutes, so that a 15-minute device budget, less the machine's
-# start, leaves time to rerun a step: name the steps to run only those, e.g.
+# The limits add up to 8 minutes, so that a 15-minute device budget, less the machine's start,
+# leaves time to rerun a step: name the steps to run only those, e.g.
 #   tools/gpu_session.sh sanitizers bench-tf32
 # It runs the binaries that `make gpu-bundle` built here (the GPU machine has no Debian -dev
 # packages to build with), carried as build-gpu/bundle.tar.gz. Every log, bench table and demo
@@ -51,7 +51,7 @@ step() {  # step NAME SECONDS MAKE-ARGUMENTS...: runs make with its output in $L
 }
 
 step parity 120 gpu-parity NOBUILD=1 BUILD=$BUNDLE
-step bench 100 bench NOBUILD=1 BUILD=$BUNDLE BENCH_DEVICE=cuda BENCH_PYTHON=python3 BENCH_PROFILE=1
+step bench 110 bench NOBUILD=1 BUILD=$BUNDLE BENCH_DEVICE=cuda BENCH_PYTHON=python3 BENCH_PROFILE=1
 step demo 60 demo NOBUILD=1 BUILD=$BUNDLE DEMO_OUT=$LOGS/demo
 step sanitizers 130 gpu-sanitize NOBUILD=1 BUILD=$BUNDLE
 step bench-tf32 60 bench NOBUILD=1 BUILD=$BUNDLE BENCH_DEVICE=cuda BENCH_PYTHON=python3 BENCH_TF32=1
