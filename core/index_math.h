@@ -65,8 +65,9 @@ SAR_HD int64_t max_pool2d_window_argmax(const T* xp, int64_t H, int64_t W, int64
 }
 
 // dx at input (h, w) of a plane: the sum of dy over the windows covering it whose arg-max
-// it is, in (ho, wo) order. dy_p, argmax_p: that plane's [Ho, Wo]. A gather, so the CPU and
-// CUDA kernels add the same numbers in the same order, without atomics.
+// it is, in (ho, wo) order. dy_p, argmax_p: that plane's [Ho, Wo]. A gather, so the CUDA
+// kernel needs no atomics; the CPU's scatter in window order adds the same numbers in the same
+// order (tests/test_pooling.cpp checks the two bit for bit).
 template <typename T>
 SAR_HD T max_pool2d_input_grad(const T* dy_p, const int64_t* argmax_p, int64_t h, int64_t w, int64_t W, int64_t Ho,
                                int64_t Wo, int kH, int kW, int sH, int sW, int pH, int pW) {

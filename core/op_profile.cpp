@@ -2,6 +2,7 @@
 #include "core/op_profile.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 
 #include "core/device.h"
@@ -22,7 +23,9 @@ static double ms_between(std::chrono::steady_clock::time_point a, std::chrono::s
   return std::chrono::duration<double, std::milli>(b - a).count();
 }
 
-OpProfile::OpProfile() : last_(std::chrono::steady_clock::now()) {
+static std::atomic<uint64_t> g_last_id{0};
+
+OpProfile::OpProfile() : id_(++g_last_id), last_(std::chrono::steady_clock::now()) {
   SAR_CHECK(g_active == nullptr, "OpProfile: another profile is already active on this thread");
   g_active = this;
 }

@@ -2,11 +2,15 @@
 //
 // While an OpProfile is active on a thread, that thread's tape times what it records and runs:
 //   forward   an op records itself after it has run, so its time is the wall time since the
-//             previous record on this thread, or since start_pass(): the op's own work plus any
-//             glue code just before it.
-//   backward  the node's backward function and the summing of the gradients it returns.
-// Rows are keyed by op name and input shapes, so the 16 identical 3x3 convs of a ResNet stage
-// add up in one row. On CUDA the device is synchronized at every timestamp, so each kernel
+//             previous record on this thread, or since start_pass(): the op's own work plus
+//             whatever ran just before it without being recorded (glue code, and ops that record
+//             nothing: under NoGrad, or with no input that requires grad, such as work on the
+//             targets).
+//   backward  the node's backward function and the summing of the gradients it returns (plus
+//             the freeing of the nodes before it and the skipping of nodes the loss does not
+//             reach).
+// Rows are keyed by op name and input shapes, so the 6 3x3 convs of ResNet-50's layer3 with the
+// same shapes add up in one row (convs that differ only in stride or padding would share one). On CUDA the device is synchronized at every timestamp, so each kernel
 // counts to its own op; that slows the step, so compare profiles with profiles, and a step's
 // speed with `sar bench model` without --profile. Other work is timed by hand with add().
 #pragma once
@@ -48,12 +52,16 @@ class OpProfile {
   void add(const std::string& what, double forward_ms);
 
   const std::vector<OpTimes>& rows() const { return rows_; }
+  // Never reused, never 0: a tape node remembers which profile timed its forward by this, so a
+  // node left from a destroyed profile is never booked to a later one at the same address.
+  uint64_t id() const { return id_; }
 
   // Two tables, per step (the totals divided by `steps`): time by op name, then the `top`
   // costliest rows by op name and shapes, each with its share of the profiled total.
   std::string tables(int steps, int top) const;
 
  private:
+  uint64_t id_;
   std::vector<OpTimes> rows_;
   std::map<std::string, size_t> row_of_;  // op + "|" + shapes -> index in rows_
   std::chrono::steady_clock::time_point last_;

@@ -65,7 +65,7 @@ void Tape::record(const char* name, const TensorList& inputs, const TensorList& 
                  input_shapes.c_str(), shapes_of(outputs).c_str());
   nodes_.push_back(Node{name, refs_of(inputs), refs_of(outputs), std::move(backward)});
   if (profile) {
-    nodes_.back().profile = profile;
+    nodes_.back().profile_id = profile->id();
     nodes_.back().profile_row = profile->forward(name, input_shapes, device);
   }
 }
@@ -134,7 +134,7 @@ void Tape::backward(const Tensor& loss, const Tensor& seed) {
       for (const TensorRef& out : node->outputs) grads.erase(out.id);
       if (profile) {  // a node recorded before the profile began is timed but not counted
         const auto now = profile_clock(node->outputs.at(0).device);
-        if (node->profile == profile)
+        if (node->profile_id == profile->id())
           profile->backward(node->profile_row, std::chrono::duration<double, std::milli>(now - clock).count());
         clock = now;
       }

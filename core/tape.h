@@ -22,8 +22,6 @@
 
 namespace sar {
 
-class OpProfile;
-
 using TensorList = std::vector<Tensor>;
 
 // Receives d(loss)/d(output) for every output (zeros for an output the loss does not
@@ -47,8 +45,8 @@ struct Node {
   std::vector<TensorRef> inputs;   // undefined inputs have id 0
   std::vector<TensorRef> outputs;
   BackwardFn backward;
-  OpProfile* profile = nullptr;  // the profile that timed its forward (core/op_profile.h), if any,
-  size_t profile_row = 0;        // and its row there, where the backward time goes too
+  uint64_t profile_id = 0;  // the OpProfile that timed its forward (core/op_profile.h), 0 if none,
+  size_t profile_row = 0;   // and its row there, where the backward time goes too
 };
 
 class Tape {

@@ -6,8 +6,8 @@
 // CPU twins: max_pool2d_forward_cpu / max_pool2d_backward_cpu (core/cpu/pooling.cpp).
 // Tests: tests/test_pooling.cpp.
 // Parallelism: forward: one thread per output, scanning its window; backward: one thread per
-// input, gathering from the windows over it (no atomics, deterministic, the CPU's sum order).
-// The per-element math (window, arg-max, gathered gradient) is core/index_math.h, shared with the CPU.
+// input, gathering from the windows over it (no atomics, deterministic, the order of the CPU's
+// scatter). The per-element math (window, arg-max, gathered gradient) is core/index_math.h.
 #include "core/index_math.h"
 #include "cuda/cuda_check.h"
 #include "cuda/device_api.h"

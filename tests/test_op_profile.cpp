@@ -78,6 +78,28 @@ TEST_CASE("op profile: nodes recorded before it began are not counted (float64, 
   CHECK(x.grad().to_vector() == exp(x).to_vector());  // backward itself is unchanged
 }
 
+TEST_CASE("op profile: nodes left by a finished profile are not booked to the next one (float64, cpu)") {
+  Generator gen(4);
+  Tensor x = randn({1 << 20}, gen, DType::F64).set_requires_grad();
+  Tensor y;
+  double exp_ms = 0;
+  {
+    OpProfile first;  // records exp (its row 0), then ends before any backward
+    first.start_pass(Device::CPU);
+    y = exp(x);
+    exp_ms = first.rows().at(0).forward_ms;
+  }
+  OpProfile second;  // may well live where `first` did; its row 0 is sum's reshape
+  second.start_pass(Device::CPU);
+  backward(sum(y));
+  CHECK(find_row(second, "exp", "[1048576]") == nullptr);
+  const OpTimes* reshape = find_row(second, "reshape", "[1048576]");
+  REQUIRE(reshape != nullptr);
+  // exp's backward (a product over 2^20 values) booked to the reshape would show; a reshape's
+  // backward is a view
+  CHECK(reshape->backward_ms < exp_ms / 10);
+}
+
 TEST_CASE("sar bench model --profile prints the step's time by op and its costliest ops") {
   const CliResult r = run_sar("bench model --model resnet18 --input 32x32 --batch 2 --keypoints 3 --reps 1 "
                               "--device cpu --profile --top 3");

@@ -3,10 +3,13 @@
 // CUDA parity including ties, errors.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <numeric>
 #include <random>
 
+#include "core/cpu/kernels_cpu.h"
+#include "core/index_math.h"
 #include "core/ops/elementwise.h"
 #include "core/ops/pooling.h"
 #include "core/ops/reduce.h"
@@ -92,6 +95,39 @@ TEST_CASE("max_pool2d: gradcheck on distinct values (float64, cpu)") {
   test::gradcheck("max_pool2d k2 s1 p0 (overlapping)", [](V in) { return max_pool2d(in[0], 2, 1, 0); }, {x});
   test::gradcheck("max_pool2d k2 s2 p1", [](V in) { return max_pool2d(in[0], 2, 2, 1); }, {x});
   test::gradcheck("max_pool2d k3x2 s2x1 p1x0", [](V in) { return max_pool2d(in[0], 3, 2, 2, 1, 1, 0); }, {x});
+}
+
+// The CPU backward scatters dy in window order; the CUDA twin gathers per input with
+// max_pool2d_input_grad. Both must add the same float32 numbers in the same order, so that
+// parity holds bit for bit: here the scatter against that gather, run on the CPU, with
+// overlapping windows, padding and ties (many windows sharing an arg-max).
+TEST_CASE("max_pool2d: the CPU's scatter gives the CUDA gather's sums bit for bit (float32, cpu)") {
+  const int64_t NC = 3, H = 9, W = 7;
+  std::vector<float> x(NC * H * W);
+  std::mt19937 rng(5);
+  for (float& v : x) v = float(rng() % 4);  // values 0..3: ties everywhere
+  for (const int stride : {1, 2}) {
+    CAPTURE(stride);
+    const int k = 3, pad = 1;
+    const int64_t Ho = (H + 2 * pad - k) / stride + 1, Wo = (W + 2 * pad - k) / stride + 1;
+    std::vector<float> y(NC * Ho * Wo), dy(NC * Ho * Wo), dx(NC * H * W);
+    std::vector<int64_t> argmax(NC * Ho * Wo);
+    for (float& v : dy) v = std::uniform_real_distribution<float>(-1, 1)(rng);
+    max_pool2d_forward_cpu<float>(y.data(), argmax.data(), x.data(), NC, H, W, Ho, Wo, k, k, stride, stride, pad, pad);
+    max_pool2d_backward_cpu<float>(dx.data(), dy.data(), argmax.data(), NC, H, W, Ho, Wo, k, k, stride, stride, pad,
+                                   pad);
+    int64_t mismatches = 0, shared = 0;
+    for (int64_t p = 0; p < NC; ++p)
+      for (int64_t h = 0; h < H; ++h)
+        for (int64_t w = 0; w < W; ++w) {
+          const float gathered = max_pool2d_input_grad(dy.data() + p * Ho * Wo, argmax.data() + p * Ho * Wo, h, w, W,
+                                                       Ho, Wo, k, k, stride, stride, pad, pad);
+          mismatches += std::memcmp(&gathered, &dx[(p * H + h) * W + w], sizeof(float)) != 0;
+          shared += std::count(argmax.begin() + p * Ho * Wo, argmax.begin() + (p + 1) * Ho * Wo, h * W + w) > 2;
+        }
+    CHECK(mismatches == 0);
+    CHECK(shared > 0);  // some input wins three or more windows: the order of their sum matters
+  }
 }
 
 TEST_CASE("adaptive_avg_pool2d_1x1: gradcheck (float64, cpu)") {

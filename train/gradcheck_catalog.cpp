@@ -177,8 +177,8 @@ std::vector<GradcheckCase> make_catalog() {
                         {leaf({2, 3, 4, 3}, gen), leaf({3, 2, 4, 4}, gen), leaf({2}, gen)}};
        }},
       {"conv_transpose2d:winograd", "4x4 transposed conv, stride 2, padding 1, bias, 288 2x2 tiles of its input (on "
-                                    "the CPU, phases + Winograd's F(2x2, 2x2) from 256 tiles up); x [2, 2, 24, 24], "
-                                    "weight [2, 3, 4, 4]",
+                                    "the CPU, phases + Winograd's F(2x2, 2x2) from 16 tiles an image and 256 in all); x "
+                                    "[2, 2, 24, 24], weight [2, 3, 4, 4]",
        [](Generator& gen) {
          return OpCheck{[](const Inputs& in) {
                           return conv_transpose2d(in[0], in[1], in[2], ConvTranspose2dOptions(2, 1));

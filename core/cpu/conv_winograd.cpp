@@ -41,7 +41,8 @@ namespace {
 constexpr int kXi = 16;                              // positions of the 4x4 transform domain
 // Below this many tiles in the whole batch the 16 narrow GEMMs lose to im2col's one wide one:
 // on ResNet-50 shapes (2-core EPYC, OpenBLAS), 96 tiles (8 images of 8x6, or 2 of 16x12) ran
-// 1.16-1.19x im2col's time, 192 tiles 0.82x, 384 0.67-0.8x.
+// 1.16-1.19x im2col's time, 192 tiles 0.82x, 384 0.67-0.8x; with blocks of several images
+// (2026-11-29) 96 tiles of 512 channels 1.06x, of 256 0.86-0.94x, 64 tiles of 256 1.1x.
 constexpr int64_t kMinTiles = 128;
 // Tiles per block (core/cpu/winograd_blocks.h). Measured on ResNet-50's 3x3 shapes (2-core
 // EPYC, batch 8, forward + backward data): 16 to 128 tiles ran within 3% of each other at 64

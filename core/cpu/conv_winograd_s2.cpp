@@ -27,8 +27,8 @@
 //                    results written to the phase's pixels of dx.
 //   backward filter: dU[xi] [Cy, 4 Cx] = sum over tiles of (A dY A^T)[xi] V[xi]^T, then
 //                    w_ab = G^T dU_ab G.
-// Blocks of tile rows of the small map, one thread each, as in conv_winograd.cpp
-// (core/cpu/winograd_blocks.h).
+// Blocks of tile rows of the small map, or of several small maps, one thread each, as in
+// conv_winograd.cpp (core/cpu/winograd_blocks.h).
 #include <algorithm>
 #include <memory>
 

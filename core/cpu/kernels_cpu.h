@@ -112,8 +112,8 @@ template <typename T> void batch_norm_backward_cpu(T* dx, T* dweight, T* dbias, 
 template <typename T> void max_pool2d_forward_cpu(T* y, int64_t* argmax, const T* x, int64_t NC, int64_t H,
                                                   int64_t W, int64_t Ho, int64_t Wo, int kH, int kW, int sH,
                                                   int sW, int pH, int pW);
-// dx[p, h, w] = sum of dy[p, ho, wo] over the windows covering (h, w) whose argmax it is
-// (a gather: each input visits the windows over it, so no two writes collide).
+// dx[p, h, w] = sum of dy[p, ho, wo] over the windows covering (h, w) whose argmax it is, in
+// (ho, wo) order (a scatter within each plane; the CUDA twin gathers in the same order).
 template <typename T> void max_pool2d_backward_cpu(T* dx, const T* dy, const int64_t* argmax, int64_t NC, int64_t H,
                                                    int64_t W, int64_t Ho, int64_t Wo, int kH, int kW, int sH,
                                                    int sW, int pH, int pW);

@@ -1,8 +1,8 @@
 // pooling.cpp: CPU twins of cuda/pooling.cu. x is [NC, H, W] and y [NC, Ho, Wo]: one plane
 // p per (n, c); OpenMP splits the planes. The window of output (ho, wo) covers rows
 // ho*sH - pH + [0, kH) and columns wo*sW - pW + [0, kW); the part outside x is padding.
-// The per-element math (window, arg-max, gathered gradient) is core/index_math.h, shared
-// with the CUDA twin.
+// The window and arg-max math is core/index_math.h, shared with the CUDA twin; backward is a
+// scatter here and a gather there, in the same order.
 #include <algorithm>
 
 #include "core/cpu/kernels_cpu.h"

@@ -1,6 +1,6 @@
 // winograd_blocks.h: what the CPU's two Winograd convolutions share (core/cpu/conv_winograd.cpp,
 // 3x3 stride 1; core/cpu/conv_winograd_s2.cpp, 4x4 stride 2): the layout of their transformed
-// matrices and the cutting of a batch into blocks of tile rows.
+// matrices and the cutting of a batch into blocks (tile rows of one image, or several images).
 //
 // A block of work is tile rows r0 .. r1 - 1 of one image, or several whole images where an image
 // has fewer tiles than a block wants (so that small maps still give the GEMMs wide matrices: a
