@@ -9,10 +9,11 @@
 //   backward  the node's backward function and the summing of the gradients it returns (plus
 //             the freeing of the nodes before it and the skipping of nodes the loss does not
 //             reach).
-// Rows are keyed by op name and input shapes, so the 6 3x3 convs of ResNet-50's layer3 with the
-// same shapes add up in one row (convs that differ only in stride or padding would share one). On CUDA the device is synchronized at every timestamp, so each kernel
-// counts to its own op; that slows the step, so compare profiles with profiles, and a step's
-// speed with `sar bench model` without --profile. Other work is timed by hand with add().
+// Rows are keyed by op name and input shapes, so the five stride-1 3x3 convs of ResNet-50's
+// layer3 add up in one row (convs that differ only in stride or padding would share one too).
+// On CUDA the device is synchronized at every timestamp, so each kernel counts to its own op;
+// that slows the step, so compare profiles with profiles, and a step's speed with
+// `sar bench model` without --profile. Other work is timed by hand with add().
 #pragma once
 
 #include <chrono>
@@ -26,7 +27,7 @@
 namespace sar {
 
 struct OpTimes {
-  std::string op;      // "conv2d", "batch_norm", ...; or what add() named
+  std::string op;      // "conv2d", "batch_norm2d", ...; or what add() named
   std::string shapes;  // the op's input shapes, "[8, 64, 64, 48] [64, 64, 3, 3]"
   int64_t calls = 0;   // forward calls
   double forward_ms = 0, backward_ms = 0;
