@@ -118,7 +118,8 @@ SAR_HD T sar_row_loss(T lse_c, T lse_cr, T log_eps) {
 //   dL/do_t,x = -lambda w_t r_t sign(e_x) / (S + eps)   (K_t = p_t - o_t: dK/do = -1), alike for y
 //   dL/ds_t   = -w_t (r_t - S) (1 - c_t) / (S + eps)
 // where 1 / (S + eps) <= 1 / eps, and w_t, r_t underflow only where their terms are negligible.
-// 1 - c_t = sigmoid(-s_t) = exp(log c_t - s_t) stays right where c_t rounds to 1.
+// 1 - c_t is computed as sigmoid(-s_t), which stays right where c_t rounds to 1 (the identity
+// 1 - c_t = exp(log c_t - s_t) would give exp(-inf + inf) = NaN at s_t = -inf).
 
 // What a row contributes: w_t = exp(log c_t - lse_c), S = exp(lse_cr - lse_c), and the row's
 // factor = scale / (S + eps), scale being the upstream gradient / number of valid rows.

@@ -172,13 +172,6 @@ Affine after_mirror(const Affine& m, int image_width) {
   return Affine{-m[0], m[1], m[0] * (image_width - 1) + m[2], -m[3], m[4], m[3] * (image_width - 1) + m[5]};
 }
 
-// The heatmap window rule of SAR_SPEC §2, as encode_gaussian_heatmaps applies it to the weight:
-// mu = int(x + 0.5) in float, and the 3 sigma window around mu must touch the map.
-bool window_touches_map(float x, float y, int h, int w, double sigma) {
-  const double mu_x = std::trunc(x + 0.5f), mu_y = std::trunc(y + 0.5f), radius = 3 * sigma;
-  return !(mu_x - radius >= w || mu_y - radius >= h || mu_x + radius + 1 < 0 || mu_y + radius + 1 < 0);
-}
-
 }  // namespace
 
 CropSample make_crop(const Image& image, const PersonRecord& person, const DatasetMeta& meta,
@@ -229,7 +222,8 @@ CropSample make_crop(const Image& image, const PersonRecord& person, const Datas
     apply_affine(warp, float(kp.x[j]), float(kp.y[j]), &xy[0], &xy[1]);
     in_map[2 * j] = xy[0] * to_map_x;
     in_map[2 * j + 1] = xy[1] * to_map_y;
-    const bool touches = window_touches_map(in_map[2 * j], in_map[2 * j + 1], config.map_h, config.map_w, config.sigma);
+    const bool touches =
+        gaussian_window_touches_map(in_map[2 * j], in_map[2 * j + 1], config.map_h, config.map_w, config.sigma);
     s.weight[j] = kp.vis[j] > 0 && touches ? kp.vis[j] : 0.f;
   }
   if (config.with_heatmaps) {

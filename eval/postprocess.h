@@ -21,7 +21,10 @@ double instance_oks(const std::vector<double>& a, const std::vector<double>& b, 
                     const std::vector<double>& sigmas);
 
 // Indices of the instances kept, best first (ties: the earlier instance). All of one image;
-// areas[i] is instance i's box area (the padded crop box's w * h in mmpose).
+// areas[i] is instance i's box area (the padded crop box's w * h in mmpose). On exactly equal
+// scores (say two people both rescored to 0) mmpose's order is numpy's: argsort()[::-1], the
+// later instance first where argsort is stable (an insertion sort below 17 elements), any order
+// where its SIMD or introsort path runs; ours is fixed so that results do not depend on the machine.
 std::vector<size_t> oks_nms(const std::vector<CocoKeypointResult>& instances, const std::vector<double>& areas,
                             const std::vector<double>& sigmas, double threshold = 0.9);
 

@@ -70,6 +70,14 @@ TEST_CASE("heatmap_codec: keypoints fully outside, invisible or unlabelled get w
   CHECK(edge.weights.to_vector() == std::vector<double>{1, 1});
   CHECK(nonzero(edge.heatmaps, 0) == 0);
   CHECK(nonzero(edge.heatmaps, 1) == 0);
+  // For a 3 sigma that is no integer, mmpose truncates the right bound: sigma 1.5 and x = -7
+  // give mu = -6 and int(-6 + 4.5 + 1) = int(-0.5) = 0, not < 0: weight 1, map all 0; x = -7.6
+  // gives mu = -7 and int(-1.5) = -1: weight 0.
+  HeatmapTargets wide = encode_gaussian_heatmaps({-7.f, 5.f, -7.6f, 5.f}, {1, 1}, 24, 32, 1.5);
+  CHECK(wide.weights.to_vector() == std::vector<double>{1, 0});
+  CHECK(nonzero(wide.heatmaps, 0) == 0);
+  CHECK(gaussian_window_touches_map(5.f, -7.f, 24, 32, 1.5));
+  CHECK_FALSE(gaussian_window_touches_map(5.f, -7.6f, 24, 32, 1.5));
 }
 
 TEST_CASE("heatmap_codec: decode takes the first maximum, its value, and mmpose's quarter shift (float32, cpu)") {

@@ -12,6 +12,8 @@
 //                                  string of a TEST_CASE (or CUDA_TEST_CASE, ...) in tests/*.cpp
 //   `dir/file.ext` or `dir/`       a repository path in backticks (relative to the repository
 //                                  root) must exist; runs/ (what `make demo` writes) is skipped
+//   "N tape nodes in all",         the node count of one demo step: what SAR_TRACE=1 prints
+//   "One demo step records N nodes"  for a step of configs/synthetic_demo.json
 // Fenced code blocks (the diagram, quoted lines) are not parsed.
 #include <filesystem>
 #include <fstream>
@@ -213,4 +215,24 @@ TEST_CASE("walkthrough: every repository path docs/WALKTHROUGH.md writes in back
     INFO("docs/WALKTHROUGH.md names `", path, "`");
     CHECK(fs::exists(path));
   }
+}
+
+// The guide follows one demo step through the tape and counts its nodes; the count goes stale
+// silently when an op is composed differently (the quality focal loss once took 17 nodes, now 11).
+TEST_CASE("walkthrough: one demo step records as many tape nodes as docs/WALKTHROUGH.md says") {
+  const std::string text = read_file(kGuidePath);
+  std::smatch in_all, records;
+  REQUIRE(std::regex_search(text, in_all, std::regex(R"((\d+) tape nodes in all)")));
+  REQUIRE(std::regex_search(text, records, std::regex(R"(One demo step records (\d+) nodes)")));
+  CHECK(in_all[1].str() == records[1].str());
+
+  // The demo's model and batch on a few samples; evaluation runs under NoGrad and records nothing.
+  const std::string run = sar::test::temp_path("walkthrough_trace");
+  const sar::test::CliResult r = sar::test::run_command(
+      "SAR_TRACE=1 " + sar::test::sar_binary() + " train --config configs/synthetic_demo.json --device cpu --out " +
+      run + " --set train.max_steps=1 --set data.synthetic.train_samples=16 --set data.synthetic.val_samples=2");
+  REQUIRE_MESSAGE(r.exit_code == 0, r.output);
+  size_t nodes = 0;
+  for (size_t at = r.output.find("[tape] #"); at != std::string::npos; at = r.output.find("[tape] #", at + 1)) ++nodes;
+  CHECK(std::to_string(nodes) == records[1].str());
 }

@@ -8,7 +8,7 @@
 // be 0 / 0 where every c_t underflows (all s_t < -104 in float32).
 // Throws sar::Error naming the argument: "sar_selector_norm: logits must be [N, J, h, w] ...".
 // CPU: core/cpu/sar_selector_norm.cpp; CUDA: cuda/sar_selector_norm.cu (one block per row,
-// shared-memory reduction); tests: tests/test_sar_selector_norm.cpp.
+// block reduction by warp shuffles, cuda/block_reduce.cuh); tests: tests/test_sar_selector_norm.cpp.
 #pragma once
 
 #include "core/tensor.h"

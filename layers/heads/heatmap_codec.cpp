@@ -32,8 +32,7 @@ HeatmapTargets encode_gaussian_heatmaps(const std::vector<float>& xy, const std:
               y, ")");
     // mu = int(x + 0.5): the sum in float, then truncation toward zero (not the floor), as mmpose.
     const double mu_x = std::trunc(x + 0.5f), mu_y = std::trunc(y + 0.5f);
-    // mmpose's test for "the window has an in-map part" (see the header for its left/top bound).
-    if (mu_x - radius >= w || mu_y - radius >= h || mu_x + radius + 1 < 0 || mu_y + radius + 1 < 0) continue;
+    if (!gaussian_window_touches_map(x, y, h, w, sigma)) continue;
     weight[j] = 1.f;
     // The window's cells |u - mu| <= 3 sigma, clipped to the map; mu is now finite and near the map.
     const int64_t u0 = std::max<int64_t>(0, int64_t(std::ceil(mu_x - radius)));
@@ -48,6 +47,13 @@ HeatmapTargets encode_gaussian_heatmaps(const std::vector<float>& xy, const std:
       }
   }
   return out;
+}
+
+bool gaussian_window_touches_map(float x, float y, int h, int w, double sigma) {
+  const double mu_x = std::trunc(x + 0.5f), mu_y = std::trunc(y + 0.5f), radius = 3 * sigma;
+  const double left = std::trunc(mu_x - radius), top = std::trunc(mu_y - radius);
+  const double right = std::trunc(mu_x + radius + 1), bottom = std::trunc(mu_y + radius + 1);
+  return !(left >= w || top >= h || right < 0 || bottom < 0);
 }
 
 // sign(a - b) * 0.25: the quarter-cell step toward the higher of two neighbours, 0 if equal.

@@ -6,10 +6,8 @@
 //   (computed in float and truncated toward zero, as the official code does in float32); the
 //   window of radius 3*sigma around mu gets exp(-((u - mu_x)^2 + (v - mu_y)^2) / (2 sigma^2)),
 //   peak 1 at mu; a keypoint's weight is its visibility (v > 0 -> 1) and becomes 0 when the whole
-//   window lies outside the map (mu_x - 3s >= w, mu_y - 3s >= h, mu_x + 3s + 1 < 0 or
-//   mu_y + 3s + 1 < 0), in which case its heatmap stays 0. Keypoints just outside the map thus
-//   stay supervised by the window's inside part. The bounds are mmpose's, off by one on the left
-//   and top: at mu_x + 3s = -1 the window misses the map, yet the weight stays 1 (map all 0).
+//   window lies outside the map (gaussian_window_touches_map below), in which case its heatmap
+//   stays 0. Keypoints just outside the map thus stay supervised by the window's inside part.
 //   When 3*sigma is an integer (sigma 2 and 3 in the recipes) the maps equal mmpose's, up to the
 //   float rounding of exp; for other sigma the window is |u - mu| <= 3 sigma, while mmpose's
 //   truncations widen it by a cell or, clipped at the left or top edge, misplace it by one.
@@ -36,6 +34,14 @@ struct HeatmapTargets {
 // finite, or a labelled keypoint's position is NaN (an infinite one is simply off the map).
 HeatmapTargets encode_gaussian_heatmaps(const std::vector<float>& xy, const std::vector<float>& visible, int h, int w,
                                         double sigma);
+
+// mmpose's test for "the window around mu = (int(x + 0.5), int(y + 0.5)) has a part in the
+// h x w map", which sets a keypoint's weight (SAR_SPEC §2): with right = int(mu_x + 3 sigma + 1)
+// and left = int(mu_x - 3 sigma), both truncated toward zero, the weight is 0 when left >= w or
+// right < 0 (and likewise in y). The bounds are off by one on the left and top: at
+// mu_x + 3 sigma = -1 the window misses the map, yet the weight stays 1 (map all 0); and for a
+// 3 sigma that is no integer the truncation keeps the weight up to mu_x + 3 sigma + 1 > -1.
+bool gaussian_window_touches_map(float x, float y, int h, int w, double sigma);
 
 struct HeatmapPeaks {
   Tensor coords;  // [N, J, 2] (x, y) in heatmap-cell units, after the quarter shift
