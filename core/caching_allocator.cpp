@@ -70,14 +70,22 @@ void CachingAllocator::empty_cache() {
 }
 
 void CachingAllocator::empty_cache_locked() {
-  for (auto& [size, blocks] : free_lists_) {
-    for (void* p : blocks) {
-      raw_free_(p);
-      stats_.raw_frees++;
-      stats_.bytes_cached -= size;
+  // Each block leaves the lists before it is freed: where a free throws (a CUDA error from an
+  // earlier kernel surfaces at cudaFree), no freed block stays listed for a later allocate.
+  while (!free_lists_.empty()) {
+    auto list = free_lists_.begin();
+    const size_t size = list->first;
+    std::vector<void*>& blocks = list->second;
+    if (blocks.empty()) {
+      free_lists_.erase(list);
+      continue;
     }
+    void* p = blocks.back();
+    blocks.pop_back();
+    stats_.bytes_cached -= size;
+    raw_free_(p);
+    stats_.raw_frees++;
   }
-  free_lists_.clear();
 }
 
 AllocatorStats CachingAllocator::stats() const {

@@ -46,7 +46,8 @@ SAR_HD void pool_windows_covering(int64_t i, int k, int s, int pad, int64_t out,
 }
 
 // The arg-max h*W + w over the window of output (ho, wo) in the plane xp [H, W]: padding
-// never wins; the first maximum in row-major order does, or the first NaN.
+// never wins; the first maximum in row-major order does, or, in a window holding NaNs, the
+// last NaN (the maximum is NaN either way).
 template <typename T>
 SAR_HD int64_t max_pool2d_window_argmax(const T* xp, int64_t H, int64_t W, int64_t ho, int64_t wo, int kH, int kW,
                                         int sH, int sW, int pH, int pW) {

@@ -66,14 +66,25 @@ SAR_HD double philox_normal(const Philox4& r) {
   return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
 }
 
+// x * y + z with the product rounded before the sum, on both devices: nvcc would contract the
+// plain expression into one fused multiply-add (one rounding), which g++ does not do here (no
+// FMA in the x86-64 baseline it targets), and the results could then differ in the last bit.
+SAR_HD double mul_then_add(double x, double y, double z) {
+#ifdef __CUDA_ARCH__
+  return __dadd_rn(__dmul_rn(x, y), z);
+#else
+  return x * y + z;
+#endif
+}
+
 // The value of element `index` of a draw: uniform in [a, b), normal(mean a, std b),
 // or bernoulli(p = a) as 0/1.
 template <typename T>
 SAR_HD T philox_sample(RandomKind kind, uint64_t seed, uint64_t counter, double a, double b) {
   Philox4 r = philox4x32_10(counter, seed);
   switch (kind) {
-    case RandomKind::Uniform: return T(a + (b - a) * double(philox_uniform<T>(r)));
-    case RandomKind::Normal: return T(a + b * philox_normal(r));
+    case RandomKind::Uniform: return T(mul_then_add(b - a, double(philox_uniform<T>(r)), a));
+    case RandomKind::Normal: return T(mul_then_add(b, philox_normal(r), a));
     case RandomKind::Bernoulli: return philox_uniform<float>(r) < float(a) ? T(1) : T(0);
   }
   return T(0);

@@ -10,7 +10,7 @@
 
 namespace sar {
 
-static_assert(cuda::kThreads % 32 == 0 && cuda::kThreads <= 1024, "block_reduce needs whole warps, at most 32");
+static_assert(cuda::kThreads % 32 == 0 && cuda::kThreads <= 1024, "block_reduce needs whole warps, at most 32 of them (1024 threads)");
 
 // The max (is_max) or sum of v over the whole block, returned to every thread.
 __device__ inline float block_reduce(float v, bool is_max) {

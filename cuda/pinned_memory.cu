@@ -77,10 +77,12 @@ class PinnedPool {
   CachingAllocator cache_{"pinned host",
                           [](size_t bytes) -> void* {
                             void* p = nullptr;
-                            if (cudaHostAlloc(&p, bytes, cudaHostAllocDefault) != cudaSuccess) {
+                            const cudaError_t status = cudaHostAlloc(&p, bytes, cudaHostAllocDefault);
+                            if (status == cudaErrorMemoryAllocation) {
                               cudaGetLastError();  // out of page-locked memory: not sticky, report nullptr
                               return nullptr;
                             }
+                            CUDA_CHECK(status);
                             return p;
                           },
                           [](void* p) { CUDA_CHECK(cudaFreeHost(p)); }};

@@ -50,10 +50,12 @@ CachingAllocator& allocator() {
       "cuda",
       [](size_t bytes) -> void* {
         void* p = nullptr;
-        if (cudaMalloc(&p, bytes) != cudaSuccess) {
+        const cudaError_t status = cudaMalloc(&p, bytes);
+        if (status == cudaErrorMemoryAllocation) {
           cudaGetLastError();  // out of memory is not sticky: clear it and report nullptr
           return nullptr;
         }
+        CUDA_CHECK(status);  // anything else (a kernel's earlier fault, say) is no lack of memory
         return p;
       },
       [](void* p) { CUDA_CHECK(cudaFree(p)); });

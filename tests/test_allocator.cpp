@@ -20,21 +20,20 @@ struct FakeDevice {
   size_t limit = size_t(1) << 30;
   size_t used = 0;
   std::unordered_map<void*, size_t> sizes;
+  void* make_raw(size_t bytes) {
+    if (used + bytes > limit) return nullptr;
+    used += bytes;
+    void* p = std::malloc(bytes);
+    sizes[p] = bytes;
+    return p;
+  }
+  void free_raw(void* p) {
+    used -= sizes.at(p);
+    sizes.erase(p);
+    std::free(p);
+  }
   CachingAllocator make() {
-    return CachingAllocator(
-        "fake",
-        [this](size_t bytes) -> void* {
-          if (used + bytes > limit) return nullptr;
-          used += bytes;
-          void* p = std::malloc(bytes);
-          sizes[p] = bytes;
-          return p;
-        },
-        [this](void* p) {
-          used -= sizes.at(p);
-          sizes.erase(p);
-          std::free(p);
-        });
+    return CachingAllocator("fake", [this](size_t bytes) { return make_raw(bytes); }, [this](void* p) { free_raw(p); });
   }
 };
 }  // namespace
@@ -91,6 +90,36 @@ TEST_CASE("caching allocator: out of memory empties the cache, retries, then exp
   CHECK_THROWS_WITH_AS(a.release(reinterpret_cast<void*>(0x10)),
                        doctest::Contains("release of a pointer it did not allocate"), Error);
   a.release(q);
+}
+
+TEST_CASE("caching allocator: a raw free that throws leaves no freed block in the cache") {
+  // A CUDA error from an earlier kernel surfaces at the next cudaFree: empty_cache throws, and
+  // what it freed before must not be handed out again.
+  FakeDevice dev;
+  int frees_before_error = 1;
+  CachingAllocator a(
+      "fake", [&](size_t bytes) { return dev.make_raw(bytes); },
+      [&](void* p) {
+        SAR_CHECK(frees_before_error-- != 0, "fake: an earlier kernel failed");
+        dev.free_raw(p);
+      });
+  void* p = a.allocate(1000);
+  void* q = a.allocate(1000);
+  void* r = a.allocate(1000);
+  a.release(p);
+  a.release(q);
+  a.release(r);
+  CHECK_THROWS_WITH_AS(a.empty_cache(), doctest::Contains("an earlier kernel failed"), Error);
+  CHECK(a.stats().raw_frees == 1);
+  CHECK(a.stats().bytes_cached == 1024);  // the block whose free failed is gone from the lists too
+  CHECK(dev.sizes.size() == 2);
+  void* s = a.allocate(1000);  // the one block still listed, never a freed one
+  CHECK(dev.sizes.count(s) == 1);
+  a.release(s);
+  a.empty_cache();
+  CHECK(a.stats().bytes_cached == 0);
+  CHECK(dev.sizes.size() == 1);  // the block whose free threw: lost, as a failed cudaFree leaves it
+  dev.free_raw(dev.sizes.begin()->first);
 }
 
 CUDA_TEST_CASE("caching allocator: a training step makes no cudaMalloc after warm-up (float32, cuda)") {

@@ -33,7 +33,9 @@ rm -rf "$LOGS" && mkdir -p "$LOGS"
 rm -rf "$BUNDLE"
 tar -C build-gpu -xzf build-gpu/bundle.tar.gz || { echo "gpu_session: no build-gpu/bundle.tar.gz (make gpu-bundle, then carry it)"; exit 1; }
 MAKE_BIN=$(command -v make || echo "$BUNDLE/make")  # the bundle's copy where the image has none
-{ nvidia-smi -L; echo "make: $MAKE_BIN"; } 2>&1 | tee "$LOGS/device.txt"
+# which code this is (the bundle's commit: .git does not travel) and on which card
+{ echo "bundle: $(paste -sd ' ' $BUNDLE/COMMIT 2>/dev/null || echo 'no COMMIT file')"; nvidia-smi -L
+  echo "make: $MAKE_BIN"; } 2>&1 | tee "$LOGS/device.txt"
 
 failed=0
 step() {  # step NAME SECONDS MAKE-ARGUMENTS...: runs make with its output in $LOGS/NAME.log
