@@ -68,11 +68,11 @@ TEST_CASE("sar compare: refusals name the folder or file") {
   CHECK(has(nothing.output, "sar compare: no run folders given; see sar compare --help"));
   const CliResult missing = run_sar("compare " + root + "/nowhere");
   CHECK(missing.exit_code == 1);
-  CHECK(has(missing.output, root + "/nowhere: not a run folder"));
+  CHECK(has(missing.output, "sar compare " + root + "/nowhere: does not exist"));
   std::filesystem::create_directories(root + "/empty");
   const CliResult no_config = run_sar("compare " + root + "/empty");
   CHECK(no_config.exit_code == 1);
-  CHECK(has(no_config.output, root + "/empty/config.json"));
+  CHECK(has(no_config.output, "sar compare " + root + "/empty: not a run folder (it has no config.json"));
   const CliResult mixed = run_sar("compare " + pck + " " + ap);
   CHECK(mixed.exit_code == 1);
   CHECK(has(mixed.output, ap + "/eval_log.csv: its numbers (AP, ...) are not those of pck (PCK, ...)"));

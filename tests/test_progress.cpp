@@ -1,4 +1,7 @@
 // The progress line: its plain (log file) form, the epoch and run ETA, and durations for people.
+#include <chrono>
+#include <thread>
+
 #include "tests/test_util.h"
 #include "train/progress.h"
 
@@ -17,6 +20,21 @@ TEST_CASE("progress: a log line every N batches with the epoch's and the run's E
   CHECK(printed.find("epoch 2/3  1/4") == std::string::npos);  // only every second step
   CHECK(printed.find("ETA 0:00, run 0:00") != std::string::npos);
   CHECK(printed.find("epoch 2/3 done: 4 batches, mean loss 0.5000") != std::string::npos);
+}
+
+TEST_CASE("progress: a step limit ends the run's ETA early") {
+  // 1000 epochs of 100 batches at 5 ms would be "run 8:20"; the run has 3 batches left.
+  const std::string printed = stderr_of([] {
+    ProgressLine line(/*tty=*/false, /*every=*/1);
+    line.start_epoch(0, 1000, 100, 0, /*run_left=*/3);
+    for (int64_t b = 0; b < 3; ++b) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      line.step(b, 0.5, 1e-3, 8);
+    }
+  });
+  CHECK(printed.find("3/100  loss 0.5000  lr 1.00e-03  ") != std::string::npos);
+  CHECK(printed.find("ETA 0:00, run 0:00") != std::string::npos);
+  CHECK(printed.find("run 8:") == std::string::npos);
 }
 
 TEST_CASE("progress: durations read as m:ss or h:mm:ss") {

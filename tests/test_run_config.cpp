@@ -58,6 +58,7 @@ TEST_CASE("run_config: the defaults and a changed config round-trip through JSON
   changed.description = "x";
   changed.seed = 18446744073709551615ull;  // the largest seed survives JSON
   changed.model.head_config.input_h = 64;
+  changed.data.dataset = "coco";
   changed.data.val.dets = "dets.json";
   changed.data.synthetic_train_samples = 7;
   changed.data.augment.rotate_factor = 30;
@@ -192,6 +193,25 @@ TEST_CASE("run_config: load_run_config names a missing file and one that is not 
   CHECK(error_of([&] { load_run_config(typo.path); }).rfind(typo.path + ": train.epoch is not a config key", 0) == 0);
 }
 
+TEST_CASE("run_config: a key set twice in one object is refused by its full name") {
+  TempConfig twice(R"({"seed": 1, "seed": 2})");
+  CHECK(error_of([&] { load_run_config(twice.path); }) ==
+        twice.path + ": seed is set twice (JSON keeps only the last; remove one)");
+  TempConfig nested(R"({"model": {"head": "sar"}, "data": {"augment": {"sigma": 2, "sigma": 3}}})");
+  CHECK(error_of([&] { load_run_config(nested.path); }) ==
+        nested.path + ": data.augment.sigma is set twice (JSON keeps only the last; remove one)");
+  TempConfig apart(R"({"train": {"batch_size": 4}, "eval": {"batch_size": 2}, "data": {"val": {}, "train": {}}})");
+  CHECK(load_run_config(apart.path).train.batch_size == 4);  // the same name in other objects is no repeat
+}
+
+TEST_CASE("run_config: a data file named beside the synthetic data set is refused") {
+  CHECK(error_of([] { run_config_from_json(json::parse(R"({"data": {"val": {"ann": "v.json"}}})"), "c.json"); }) ==
+        "c.json: data.val.ann is set, but data.dataset is synthetic, which reads no files (set data.dataset to the "
+        "files' format: coco, wholebody or mpii)");
+  CHECK(error_of([] { run_config_from_json(json::parse("{}"), "c.json", {"data.val.dets=d.json"}); })
+            .rfind("c.json --set data.val.dets=d.json: data.val.dets is set, but data.dataset is synthetic", 0) == 0);
+}
+
 // ---- --set ----
 
 TEST_CASE("run_config: --set parses JSON values, falls back to strings, and refuses unknown keys") {
@@ -201,6 +221,7 @@ TEST_CASE("run_config: --set parses JSON values, falls back to strings, and refu
   apply_override(&config_json, "model.input=[64,32]");            // array
   apply_override(&config_json, "data.root=/data/coco");           // not JSON: a string
   apply_override(&config_json, "model.pretrained=123");           // a string key keeps the text
+  apply_override(&config_json, "data.dataset=coco");
   apply_override(&config_json, "data.val.dets=\"quoted.json\"");  // a quoted JSON string
   apply_override(&config_json, "data.synthetic.train_samples=5");  // nested, into a section the file lacks
   apply_override(&config_json, "train.epochs=4");                 // replaces the file's value

@@ -308,6 +308,12 @@ TEST_CASE("sar train, eval and infer from the command line") {
   REQUIRE(score.exit_code == 0);
   const std::string eval_ap = eval.output.substr(eval.output.find("\"AP\": ")).substr(0, 30);
   CHECK(score.output.find(eval_ap.substr(0, eval_ap.find(','))) != std::string::npos);
+  CHECK(eval.output.find("device: cpu (asked for)") != std::string::npos);
+  // Files for a data set that reads none are refused, not ignored.
+  const auto ann = run_sar("eval --checkpoint " + dir + "/run/checkpoints/last.safetensors --out " + dir +
+                           "/r.json --ann a.json --images .");
+  CHECK(ann.exit_code == 1);
+  CHECK(ann.output.find("sar eval --ann: this run's data set is synthetic, which reads no files") != std::string::npos);
 
   // infer: the skeleton is drawn where the printed keypoints are.
   const Image image = write_person_png(dir);
@@ -361,6 +367,9 @@ TEST_CASE("sar train, eval and infer from the command line") {
   CHECK(pckh.output.find("needs a keypoint named 'upper_neck' in the category; PCKh is MPII's metric") !=
         std::string::npos);
   CHECK_FALSE(std::ifstream(dir + "/pckh/checkpoints/last.safetensors").good());
+  const auto nowhere = run_sar("train --resume " + dir + "/nowhere");
+  CHECK(nowhere.exit_code == 1);
+  CHECK(nowhere.output.find("sar train --resume " + dir + "/nowhere: does not exist") != std::string::npos);
   const auto not_a_run = run_sar("train --resume " + dir);
   CHECK(not_a_run.exit_code == 1);
   CHECK(not_a_run.output.find("sar train --resume " + dir + ": not a run folder (it has no config.json") !=
@@ -373,6 +382,9 @@ TEST_CASE("sar train, eval and infer from the command line") {
   CHECK(finished.exit_code == 1);
   CHECK(finished.output.find(dir + "/run: the run is finished (2 steps, 1 of train.epochs=1 epochs); to train it "
                              "further, resume with more, e.g. --set train.epochs=11") != std::string::npos);
+  const auto capped = run_sar("train --resume " + dir + "/run --device cpu --set train.max_steps=1");
+  CHECK(capped.exit_code == 1);  // the hint names a limit past the run's 2 steps
+  CHECK(capped.output.find("resume with more, e.g. --set train.max_steps=3") != std::string::npos);
   const auto extended = run_sar("train --resume " + dir + "/run --device cpu --set train.epochs=2");
   CHECK(extended.exit_code == 0);  // a finished run resumed with more epochs continues
 }

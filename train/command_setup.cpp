@@ -61,4 +61,12 @@ void check_output_path(const std::string& command, const std::string& out, const
             " (", std::strerror(errno), ")");
 }
 
+void check_run_folder(const std::string& what, const std::string& dir) {
+  struct stat info;
+  SAR_CHECK(::stat(dir.c_str(), &info) == 0, what, " ", dir, ": does not exist");
+  SAR_CHECK(S_ISDIR(info.st_mode), what, " ", dir, ": is not a folder");
+  SAR_CHECK(::access((dir + "/config.json").c_str(), F_OK) == 0, what, " ", dir,
+            ": not a run folder (it has no config.json; sar train --out writes one)");
+}
+
 }  // namespace sar

@@ -27,4 +27,8 @@ std::unique_ptr<PoseModel> trained_model(const RunConfig& config, int num_keypoi
 // same file as one of `inputs` (e.g. --out given the checkpoint's own path).
 void check_output_path(const std::string& command, const std::string& out, const std::vector<std::string>& inputs);
 
+// Throws "<what> DIR: does not exist" (or "is not a folder", or "is not a run folder: it has no
+// config.json") unless DIR is a folder that sar train --out wrote.
+void check_run_folder(const std::string& what, const std::string& dir);
+
 }  // namespace sar

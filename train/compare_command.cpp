@@ -13,6 +13,7 @@
 #include "datasets/image_io.h"
 #include "eval/plot.h"
 #include "train/arg_parser.h"
+#include "train/command_setup.h"
 #include "train/csv_log.h"
 #include "train/run_config.h"
 
@@ -30,7 +31,7 @@ struct RunSummary {
 
 RunSummary read_run(const std::string& dir) {
   namespace fs = std::filesystem;
-  SAR_CHECK(fs::is_directory(dir), dir, ": not a run folder (sar train --out writes one)");
+  check_run_folder("sar compare", dir);
   RunSummary run;
   run.name = fs::path(dir).lexically_normal().filename().string();
   if (run.name.empty()) run.name = fs::path(dir).lexically_normal().parent_path().filename().string();

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "core/error.h"
 #include "train/arg_parser.h"
 #include "train/command_setup.h"
@@ -46,7 +48,8 @@ std::string from_cwd(const std::string& path) {
 }  // namespace
 
 int eval_main(int argc, char** argv) {
-  std::string config_path, checkpoint, out, ann, images, dets, det_min_score, device_spec = "auto";
+  std::string config_path, checkpoint, out, ann, images, dets, device_spec = "auto";
+  double det_min_score = 0;
   std::vector<std::string> overrides;
   bool flip = true, as_json = false;
   ArgParser args("sar eval", kEvalUsage);
@@ -56,7 +59,7 @@ int eval_main(int argc, char** argv) {
   args.value("--ann", &ann);
   args.value("--images", &images);
   args.value("--dets", &dets);
-  args.value("--det-min-score", &det_min_score);
+  args.value("--det-min-score", &det_min_score);  // a number, refused as --det-min-score's
   args.toggle("flip", &flip);
   args.repeated("--set", &overrides);
   args.value("--device", &device_spec);
@@ -66,18 +69,27 @@ int eval_main(int argc, char** argv) {
   args.require("--out");
   SAR_CHECK(ann.empty() == images.empty(), "sar eval: --ann and --images go together");
   check_output_path("sar eval", out, {checkpoint, config_path, ann, dets});
+  const bool min_score_given = args.given("--det-min-score");
+  // The run's own config first: the files below only make sense for a data set that reads files.
+  const bool reads_files = command_config("sar eval", config_path, checkpoint, overrides).data.dataset != "synthetic";
+  SAR_CHECK(reads_files || (ann.empty() && dets.empty()), "sar eval ", ann.empty() ? "--dets" : "--ann",
+            ": this run's data set is synthetic, which reads no files; for a COCO-format file add ",
+            "--set data.dataset=coco (the file needs the model's keypoints)");
   if (!ann.empty()) {
     overrides.push_back("data.val.ann=" + from_cwd(ann));
     overrides.push_back("data.val.images=" + from_cwd(images));
   }
   if (!dets.empty()) overrides.push_back("data.val.dets=" + from_cwd(dets));
-  if (!det_min_score.empty()) overrides.push_back("data.val.det_min_score=" + det_min_score);
+  if (min_score_given)  // every digit: JSON writes the shortest text that reads back the same double
+    overrides.push_back("data.val.det_min_score=" + nlohmann::json(det_min_score).dump());
   if (args.given("--flip") || args.given("--no-flip")) overrides.push_back(flip ? "eval.flip=true" : "eval.flip=false");
 
   const RunConfig config = command_config("sar eval", config_path, checkpoint, overrides);
-  SAR_CHECK(det_min_score.empty() || !config.data.val.dets.empty(),
+  SAR_CHECK(!min_score_given || !config.data.val.dets.empty(),
             "sar eval --det-min-score: filters detections, and there are none (give --dets FILE)");
-  const Device device = resolve_device(device_spec);
+  std::string device_choice;
+  const Device device = resolve_device(device_spec, &device_choice);
+  std::fprintf(stderr, "%s\n", device_choice.c_str());  // stdout keeps the results (--json)
   Evaluator evaluator(config, "");
   auto model = trained_model(config, evaluator.source().meta().num_keypoints(), checkpoint, device);
   const Evaluation e = evaluator.run(*model, device, out);

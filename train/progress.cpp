@@ -14,11 +14,12 @@ std::string format_duration(double seconds) {
   return text;
 }
 
-void ProgressLine::start_epoch(int epoch, int epochs, int64_t batches, int64_t first) {
+void ProgressLine::start_epoch(int epoch, int epochs, int64_t batches, int64_t first, int64_t run_left) {
   epoch_ = epoch;
   epochs_ = epochs;
   batches_ = batches;
   first_ = first;
+  run_left_ = run_left;
   done_ = images_ = 0;
   loss_sum_ = 0;
   start_ = Clock::now();
@@ -37,7 +38,11 @@ void ProgressLine::print(int64_t batch) {
   const double seconds = std::chrono::duration<double>(Clock::now() - start_).count();
   const double rate = seconds > 0 ? images_ / seconds : 0;
   const double per_step = done_ > 0 ? seconds / double(done_) : 0;
-  const int64_t epoch_left = batches_ - 1 - batch, run_left = epoch_left + int64_t(epochs_ - 1 - epoch_) * batches_;
+  int64_t epoch_left = batches_ - 1 - batch, run_left = epoch_left + int64_t(epochs_ - 1 - epoch_) * batches_;
+  if (run_left_ >= 0) {  // a step limit ends the run first
+    run_left = std::min(run_left, std::max<int64_t>(0, run_left_ - (batch + 1 - first_)));
+    epoch_left = std::min(epoch_left, run_left);
+  }
   char text[256];
   const int n = std::snprintf(text, sizeof text, "epoch %d/%d  ", epoch_ + 1, epochs_);
   std::string bar;

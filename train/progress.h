@@ -1,6 +1,6 @@
 // progress.h: what a long run shows while it works. On a terminal, one line redrawn in place:
 //   epoch 3/8  [########............]  120/250  loss 0.1234  lr 1.00e-03  45.2 img/s  ETA 1:23, run 12:41
-// (ETA: the epoch's end; run: the last epoch's end at this epoch's pace, evaluations not counted).
+// (ETA: the epoch's end; run: the run's end at this epoch's pace, evaluations not counted).
 // Elsewhere (a log file, CI), a plain line every `every` batches and at the end of each epoch,
 // so logs stay readable and short.
 #pragma once
@@ -16,8 +16,10 @@ class ProgressLine {
   // tty: redraw in place (stderr is a terminal), else print every `every` batches; quiet: nothing.
   ProgressLine(bool tty, int every, bool quiet = false) : tty_(tty), quiet_(quiet), every_(every < 1 ? 1 : every) {}
 
-  // Starts an epoch of `batches` batches (first = the batch a resumed run starts at).
-  void start_epoch(int epoch, int epochs, int64_t batches, int64_t first = 0);
+  // Starts an epoch of `batches` batches (first = the batch a resumed run starts at). run_left:
+  // the batches the whole run has left from `first` on, where a step limit ends it early (-1:
+  // it runs to the end of its last epoch).
+  void start_epoch(int epoch, int epochs, int64_t batches, int64_t first = 0, int64_t run_left = -1);
   // After batch `batch` (0-based) of the epoch: its loss, the lr used and the images it held.
   void step(int64_t batch, double loss, double lr, int64_t images);
   void end_epoch();  // finishes the line (tty) or prints the epoch's summary
@@ -31,7 +33,7 @@ class ProgressLine {
   bool tty_, quiet_;
   int every_;
   int epoch_ = 0, epochs_ = 0;
-  int64_t batches_ = 0, first_ = 0, done_ = 0, images_ = 0;
+  int64_t batches_ = 0, first_ = 0, run_left_ = -1, done_ = 0, images_ = 0;
   double loss_ = 0, loss_sum_ = 0, lr_ = 0;
   Clock::time_point start_;
   bool line_open_ = false;

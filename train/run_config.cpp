@@ -8,6 +8,7 @@
 #include <fstream>
 #include <functional>
 #include <limits>
+#include <set>
 
 #include "core/error.h"
 #include "core/input_file.h"
@@ -284,6 +285,15 @@ void check_consistency(const RunConfig& c, const std::string& where) {
   // not input / stride (HRNet's branches would not even fit back onto each other).
   SAR_CHECK(input.input_h % 32 == 0 && input.input_w % 32 == 0, where, ": model.input must be multiples of 32 (the ",
             "backbone's stride), got [", input.input_h, ", ", input.input_w, "]");
+  // The synthetic data set reads no files: a path set beside it would be ignored without a word.
+  if (c.data.dataset == "synthetic") {
+    const DataConfig& d = c.data;
+    for (const auto& [key, value] : {std::pair<const char*, const std::string&>{"data.train.ann", d.train.ann},
+                                     {"data.train.images", d.train.images}, {"data.val.ann", d.val.ann},
+                                     {"data.val.images", d.val.images}, {"data.val.dets", d.val.dets}})
+      SAR_CHECK(value.empty(), where, ": ", key, " is set, but data.dataset is synthetic, which reads no files ",
+                "(set data.dataset to the files' format: coco, wholebody or mpii)");
+  }
   SAR_CHECK(c.data.augment.scale_min <= c.data.augment.scale_max, where,
             ": data.augment.scale_min must be <= scale_max, got ", c.data.augment.scale_min, " > ",
             c.data.augment.scale_max);
@@ -362,9 +372,29 @@ void apply_override(json* config_json, const std::string& assignment) {
 
 RunConfig load_run_config(const std::string& path, const std::vector<std::string>& overrides) {
   std::ifstream in = open_input_file(path, std::ios::in);
+  // A key written twice in one object: JSON parsers keep the last, so the first would be
+  // ignored without a word (an edited config that still holds the old value above).
+  struct Object {
+    std::set<std::string> keys;
+    std::string last;  // the key being read: the name of a section that opens under it
+  };
+  std::vector<Object> open;
+  const json::parser_callback_t refuse_duplicates = [&](int, json::parse_event_t event, json& parsed) {
+    if (event == json::parse_event_t::object_start) open.push_back({});
+    if (event == json::parse_event_t::object_end) open.pop_back();
+    if (event == json::parse_event_t::key) {
+      const std::string key = parsed.get<std::string>();
+      std::string name;  // model.input: the sections it is in, then the key
+      for (size_t i = 0; i + 1 < open.size(); ++i) name += open[i].last + ".";
+      SAR_CHECK(open.back().keys.insert(key).second, path, ": ", name, key,
+                " is set twice (JSON keeps only the last; remove one)");
+      open.back().last = key;
+    }
+    return true;
+  };
   json config_json;
   try {
-    config_json = json::parse(in);
+    config_json = json::parse(in, refuse_duplicates);
   } catch (const json::exception& e) {  // parse_error, or out_of_range for a number past double's range (1e999)
     SAR_THROW(path, ": not valid JSON: ", e.what());
   }

@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "train/arg_parser.h"
+#include "train/command_setup.h"
 #include "train/run_commands.h"
 #include "train/trainer.h"
 
@@ -69,9 +70,8 @@ int train_main(int argc, char** argv) {
               "sar train --resume: the run folder holds the config and is the output; drop --config and --out");
     options.out_dir = resume_dir;
     options.resume = true;
+    check_run_folder("sar train --resume", resume_dir);
     const std::string saved_path = resume_dir + "/config.json";
-    SAR_CHECK(::access(saved_path.c_str(), F_OK) == 0, "sar train --resume ", resume_dir,
-              ": not a run folder (it has no config.json; sar train --out writes one)");
     config = load_run_config(saved_path, overrides);
     // A resume continues at a batch of its epoch: what decides the batches must stay as it was
     // (the same values again are fine: make train passes its ARGS to every sitting).

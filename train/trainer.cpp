@@ -134,7 +134,11 @@ Run::Run(const RunConfig& config, const TrainOptions& options)
   if (abandoned > 0)
     progress_line_.message(cat("removed ", abandoned, " partial file(s) left in ", options_.out_dir,
                                " by an interrupted write (the files they were replacing are intact)"));
-  device_ = resolve_device(options_.device);
+  std::string device_choice;
+  device_ = resolve_device(options_.device, &device_choice);
+  // A CPU run where a GPU was hoped for (a broken driver, say) must not pass unnoticed.
+  if (device_ == Device::CPU && options_.device == "auto") progress_line_.message(device_choice);
+  if (device_ == Device::CPU && options_.tf32) progress_line_.message("--tf32: no effect on the CPU (float32 math)");
   set_tf32_math(options_.tf32);
   state_.threads = cpu_threads();
 
@@ -177,7 +181,7 @@ Run::Run(const RunConfig& config, const TrainOptions& options)
     SAR_CHECK(!(at_max_steps() || state_.epoch >= t.epochs) || resumed_mid_eval_, options_.out_dir,
               ": the run is finished (", state_.step, " steps, ", state_.epoch, " of train.epochs=", t.epochs,
               " epochs); to train it further, resume with more, e.g. --set ",
-              at_max_steps() ? cat("train.max_steps=", 2 * t.max_steps) : cat("train.epochs=", t.epochs + 10));
+              at_max_steps() ? cat("train.max_steps=", state_.step + t.max_steps) : cat("train.epochs=", t.epochs + 10));
     state_.threads = cpu_threads();
     progress_line_.message(cat("resuming ", options_.out_dir, " at step ", state_.step, " (epoch ", state_.epoch + 1,
                                ", batch ", state_.batch, ")"));
@@ -325,7 +329,8 @@ TrainSummary Run::train() {
   for (int epoch = state_.epoch; epoch < t.epochs && !done; ++epoch) {
     state_.epoch = epoch;
     loader_->start_epoch(epoch, size_t(state_.batch));
-    progress_line_.start_epoch(epoch, t.epochs, batches, state_.batch);
+    const int64_t run_left = t.max_steps > 0 ? (t.max_steps - state_.step) * t.accumulate_batches : -1;
+    progress_line_.start_epoch(epoch, t.epochs, batches, state_.batch, run_left);
     Batch batch;
     while (!done && state_.batch < batches && loader_->next(&batch)) {
       const int64_t b = state_.batch;
