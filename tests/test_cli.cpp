@@ -116,6 +116,17 @@ TEST_CASE("sar cli: info --config describes the model a run config builds; --set
   CHECK(wider.exit_code == 0);
   CHECK(wider.output.find("parameters: 12757884\n") != std::string::npos);
 
+  // A config whose data is not here: its keypoint count from --keypoints, or a hint to give it.
+  const CliResult coco = run_sar("info --config configs/coco_r50_256x192_sar.json --set data.root=/nonexistent");
+  CHECK(coco.exit_code == 1);
+  CHECK(coco.output.find("data.val.ann: /nonexistent/annotations/person_keypoints_val2017.json does not exist") !=
+        std::string::npos);
+  CHECK(coco.output.find("give its keypoint count: sar info --config configs/coco_r50_256x192_sar.json --keypoints K") !=
+        std::string::npos);
+  const CliResult counted = run_sar("info --config configs/coco_r50_256x192_sar.json --keypoints 17");
+  CHECK(counted.exit_code == 0);
+  CHECK(counted.output.find("input 256x192, 17 keypoints") != std::string::npos);
+
   const CliResult mixed = run_sar(demo + " --model resnet50");
   CHECK(mixed.exit_code == 1);
   CHECK(mixed.output.find("--config builds the config's model; change it with --set") != std::string::npos);

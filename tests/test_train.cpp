@@ -176,6 +176,16 @@ TEST_CASE("train: model.pretrained loads weights by name; a file that fits nothi
   config.train.max_steps = 2;
   CHECK(train_run(config, resume).steps == 2);
 
+  // Another run's training checkpoint: its model.* tensors (fine-tuning from a run).
+  config.pretrained = first.out_dir + "/checkpoints/last.safetensors";
+  config.train.max_steps = 1;
+  TrainOptions from_run = quiet_run("pretrained_from_run", "cpu");
+  from_run.stop_at_step = 1;
+  CHECK(train_run(config, from_run).steps == 1);
+  CHECK(max_abs_diff(tensor_named(from_run.out_dir + "/checkpoints/last.safetensors",
+                                  "model.backbone.layer1.0.conv1.weight"),
+                     tensor_named(config.pretrained, "model.backbone.layer1.0.conv1.weight")) == 0);
+
   // A torchvision-style name without the pose model's 'backbone.' prefix fits nothing.
   const std::string unprefixed = dir + "/unprefixed.safetensors";
   save_safetensors(unprefixed, {{"layer1.0.conv1.weight", Tensor::zeros({64, 64, 3, 3})}});
@@ -309,6 +319,13 @@ TEST_CASE("sar train, eval and infer from the command line") {
   const std::string eval_ap = eval.output.substr(eval.output.find("\"AP\": ")).substr(0, 30);
   CHECK(score.output.find(eval_ap.substr(0, eval_ap.find(','))) != std::string::npos);
   CHECK(eval.output.find("device: cpu (asked for)") != std::string::npos);
+  // sar info --weights reads a training checkpoint's model (not its optimizer state).
+  const auto info = run_sar("info --config configs/synthetic_demo.json" + kTinyRun + " --weights " + dir +
+                            "/run/checkpoints/last.safetensors");
+  INFO(info.output);
+  CHECK(info.exit_code == 0);
+  CHECK(info.output.find("missing (in the model, not in the file): 0\nunexpected (in the file, not in the model): 0") !=
+        std::string::npos);
   // Files for a data set that reads none are refused, not ignored.
   const auto ann = run_sar("eval --checkpoint " + dir + "/run/checkpoints/last.safetensors --out " + dir +
                            "/r.json --ann a.json --images .");

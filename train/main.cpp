@@ -15,7 +15,6 @@
 #include "core/ops/elementwise.h"
 #include "core/ops/reduce.h"
 #include "core/tape.h"
-#include "models/checkpoint_io.h"
 #include "models/pose_model.h"
 #include "core/safetensors.h"
 #include "core/storage.h"
@@ -29,6 +28,7 @@
 #include "train/run_commands.h"
 #include "train/run_config.h"
 #include "train/score_command.h"
+#include "train/train_checkpoint.h"
 #if SAR_WITH_CUDA
 #include "cuda/device_api.h"
 #endif
@@ -106,10 +106,16 @@ int print_model(const sar::ModelConfig& config) {
 
 // The model a run config builds, as `sar train` builds it: the keypoint count is the data set's,
 // read from the val split's meta (a COCO-format set needs its annotation file on disk; the
-// synthetic set needs nothing).
-sar::ModelConfig config_model(const std::string& path, const std::vector<std::string>& overrides) {
+// synthetic set needs nothing), unless `keypoints` (> 0) gives it.
+sar::ModelConfig config_model(const std::string& path, const std::vector<std::string>& overrides, int keypoints) {
   const sar::RunConfig config = sar::load_run_config(path, overrides);
-  return sar::model_config(config, sar::open_split(config, sar::Split::Val)->meta().num_keypoints());
+  if (keypoints > 0) return sar::model_config(config, keypoints);
+  try {
+    return sar::model_config(config, sar::open_split(config, sar::Split::Val)->meta().num_keypoints());
+  } catch (const sar::Error& e) {  // no data set on this machine: the model is still worth a look
+    SAR_THROW(e.message(), "; without the data set, give its keypoint count: sar info --config ", path,
+              " --keypoints K (COCO: 17)");
+  }
 }
 
 // Prints one kind of mismatch of a load, one tensor a line.
@@ -152,7 +158,8 @@ int load_weights(const sar::ModelConfig& config, const std::string& path, bool a
                  const std::string& features_path) {
   sar::Generator gen(0);
   sar::PoseModel model(config, gen);
-  sar::LoadReport report = sar::load_model(path, model, /*allow_partial=*/true);
+  // A training checkpoint (RUN/checkpoints/last.safetensors) loads its model.* tensors.
+  sar::LoadReport report = model.load_state(sar::checkpoint_model_state(path), /*allow_partial=*/true);
   int64_t values = 0;
   for (const auto& [name, t] : model.state())
     if (std::find(report.loaded.begin(), report.loaded.end(), name) != report.loaded.end()) values += t.numel();
@@ -175,25 +182,28 @@ int cmd_info(int argc, char** argv) {
       "       sar info --weights FILE.safetensors\n"
       "       sar info --model BACKBONE [--head sar] [--deconvs 3] [--input 256x192] [--keypoints 17]\n"
       "       sar info --model BACKBONE [...] --weights FILE [--allow-partial] [--check-features FILE]\n"
-      "       sar info --config FILE.json [--set key=value ...] [--weights FILE ...]\n"
+      "       sar info --config FILE.json [--set key=value ...] [--keypoints K] [--weights FILE ...]\n"
       "\n"
       "  --config builds the model of a run config (configs/*.json, as sar train does: deconv\n"
       "  channels, head options, input size, and the data set's keypoint count) in place of --model\n"
       "  and its options; --set changes one config key first, e.g. --set model.deconv_channels=256.\n"
-      "  --model with --weights loads FILE into the model by name (a file from save_model, or one\n"
-      "  converted by tools/torch2safetensors.py) and lists the tensors loaded, missing, unexpected\n"
-      "  and mis-shaped. Without --allow-partial anything that does not match is an error (exit 1);\n"
+      "  --keypoints K with --config: K keypoints instead of reading the data set's annotation file\n"
+      "  (for a config whose data is not on this machine, e.g. configs/coco_*.json: 17).\n"
+      "  --model with --weights loads FILE into the model by name (a file from save_model, a training\n"
+      "  checkpoint's model, or a file converted by tools/torch2safetensors.py) and lists the tensors\n"
+      "  loaded, missing, unexpected and mis-shaped. Without --allow-partial anything that does not\n"
+      "  match is an error (exit 1);\n"
       "  with it, what matches is loaded (e.g. a torchvision backbone: head.* missing, fc.* unexpected).\n"
       "  --check-features FILE: runs the loaded backbone alone (eval mode) on FILE's 'input' and\n"
       "  fails unless it gives FILE's 'expected' within 1e-4 of its largest value.\n";
   std::string spec = "auto", weights, features, config_path;
   std::vector<std::string> overrides;
   sar::ModelConfig model;
-  bool show_model = false, model_options = false, allow_partial = false;
+  bool show_model = false, model_options = false, allow_partial = false, keypoints_given = false;
   for (int i = 0; i < argc; ++i) {
     std::string arg = argv[i];
     bool has_value = i + 1 < argc;
-    for (const char* option : {"--model", "--head", "--deconvs", "--keypoints", "--input"})
+    for (const char* option : {"--model", "--head", "--deconvs", "--input"})
       if (arg == option) model_options = true;  // what --config must not be mixed with
     if (arg == "--device" && has_value) spec = argv[++i];
     else if (arg == "--weights" && has_value) weights = argv[++i];
@@ -204,7 +214,12 @@ int cmd_info(int argc, char** argv) {
     else if (arg == "--model" && has_value) { model.backbone = argv[++i]; show_model = true; }
     else if (arg == "--head" && has_value) model.head = argv[++i];
     else if (arg == "--deconvs" && has_value) model.deconv_layers = std::atoi(argv[++i]);
-    else if (arg == "--keypoints" && has_value) model.head_config.num_keypoints = std::atoi(argv[++i]);
+    else if (arg == "--keypoints" && has_value) {
+      model.head_config.num_keypoints = std::atoi(argv[++i]);
+      SAR_CHECK(model.head_config.num_keypoints >= 1, "sar info --keypoints: expected a count >= 1, got '", argv[i],
+                "'");
+      keypoints_given = true;
+    }
     else if (arg == "--input" && has_value)
       SAR_CHECK(std::sscanf(argv[++i], "%dx%d", &model.head_config.input_h, &model.head_config.input_w) == 2,
                 "sar info --input: expected HxW, e.g. 256x192");
@@ -214,8 +229,8 @@ int cmd_info(int argc, char** argv) {
   SAR_CHECK(overrides.empty() || !config_path.empty(), "sar info: --set needs --config");
   if (!config_path.empty()) {
     SAR_CHECK(!model_options, "sar info: --config builds the config's model; change it with --set model.KEY=VALUE, "
-              "not with --model, --head, --deconvs, --input or --keypoints");
-    model = config_model(config_path, overrides);
+              "not with --model, --head, --deconvs or --input");
+    model = config_model(config_path, overrides, keypoints_given ? model.head_config.num_keypoints : 0);
     show_model = true;
   }
   SAR_CHECK((!allow_partial && features.empty()) || (show_model && !weights.empty()),

@@ -148,7 +148,8 @@ Run::Run(const RunConfig& config, const TrainOptions& options)
   model_ = std::make_unique<PoseModel>(model_config(config_, meta.num_keypoints()), gen);
   // Starting weights, for a fresh run (a resume takes them all from its checkpoint: no file needed).
   if (!options_.resume && !config_.pretrained.empty()) {
-    const LoadReport report = load_model(config_.pretrained, *model_, /*allow_partial=*/true);
+    // A weights file, or another run's training checkpoint (its model.* tensors): fine-tuning.
+    const LoadReport report = model_->load_state(checkpoint_model_state(config_.pretrained), /*allow_partial=*/true);
     // A file that fits nothing would leave the whole model random without a word.
     SAR_CHECK(!report.loaded.empty(), "model.pretrained=", config_.pretrained,
               ": none of its tensors fits this model (", report.describe(),
