@@ -18,6 +18,9 @@ namespace {
 // The shuffle's Philox key is the seed plus this constant, so its draws never coincide with
 // make_crop's, which are keyed by the seed itself.
 constexpr uint64_t kShuffleKey = 0x9E3779B97F4A7C15ull;
+// Unreadable samples listed on stderr one by one; past this many (a wrong image folder makes
+// every sample one), they are only counted, so the log keeps its other lines in sight.
+constexpr size_t kListedUnreadable = 20;
 
 // make_crop takes sample counters below 2^40 (datasets/topdown.h).
 constexpr uint64_t kMaxCounter = uint64_t(1) << 40;
@@ -162,15 +165,20 @@ size_t Loader::read_sample(size_t position, Image* image, PersonRecord* person) 
     } catch (const Error& e) {
       if (!config_.skip_bad) throw;
       std::lock_guard<std::mutex> lock(mutex_);
-      if (bad_.insert(index).second)
+      const bool new_bad = bad_.insert(index).second;  // two workers may both have tried it
+      if (new_bad && bad_.size() <= kListedUnreadable)
         std::fprintf(stderr, "loader: warning: sample %zu cannot be read; the next one in the epoch's order is used: "
                      "%s\n", index, e.what());
+      if (new_bad && bad_.size() == kListedUnreadable + 1)
+        std::fprintf(stderr, "loader: warning: more than %zu samples cannot be read; the others are counted, not "
+                     "listed\n", kListedUnreadable);
       continue;
     }
     if (step > 0) ++replaced_;
     return index;
   }
-  SAR_THROW("Loader: none of the ", n, " samples can be read (each failure was warned about on stderr)");
+  SAR_THROW("Loader: none of the ", n, " samples can be read (the first failures are listed on stderr; is the image ",
+            "folder the right one?)");
 }
 
 Batch Loader::make_batch(size_t b) {

@@ -13,7 +13,8 @@
 // corrupt image). With skip_bad, position p then takes the next source index in the epoch's
 // order, p + 1, p + 2, ... (wrapping), that can be read, keeping position p's crop counter, so
 // the replacement is the same on every run. Each unreadable index is warned about once on
-// stderr, remembered (not decoded again), and each replacement is counted in replaced().
+// stderr (the first 20; the others only counted), remembered (not decoded again), and each
+// replacement is counted in replaced().
 // Without skip_bad, or for any other exception (in make_crop, a bug), the error is re-thrown by
 // next() at the batch where it happened.
 //

@@ -68,6 +68,20 @@ TEST_CASE("sar cli: a folder given where a file belongs is named as such") {
   }
 }
 
+TEST_CASE("sar cli: an output that cannot be written, or a PNG under another name, is refused before any work") {
+  // The checkpoints and runs named do not exist: the output is checked first.
+  const CliResult jpg = run_sar("infer --checkpoint none.safetensors --image none.png --out pose.jpg");
+  CHECK(jpg.exit_code == 1);
+  CHECK(jpg.output.find("sar infer --out pose.jpg: writes a PNG; give a name ending in .png") != std::string::npos);
+  // /proc takes no new file, whoever asks (access() would say yes to root)
+  const CliResult proc = run_sar("compare nowhere --out /proc/curves.png");
+  CHECK(proc.exit_code == 1);
+  CHECK(proc.output.find("sar compare --out /proc/curves.png: cannot write into the folder /proc") != std::string::npos);
+  const CliResult bench = run_sar("bench data --images /nonexistent");
+  CHECK(bench.exit_code == 1);  // a folder asked for is no reason to skip
+  CHECK(bench.output.find("sar bench data --images /nonexistent: no LSPET annotations") != std::string::npos);
+}
+
 TEST_CASE("sar cli: info says which device auto picks") {
   CliResult info = run_sar("info --device auto");
   CHECK(info.exit_code == 0);

@@ -263,6 +263,35 @@ TEST_CASE("loader: skip_bad replaces a broken JPEG with the next readable sample
   CHECK_THROWS_WITH(strict.next(&batch), doctest::Contains("truncated.jpg"));
 }
 
+TEST_CASE("loader: a wrong image folder lists the first 20 unreadable samples, then only counts them") {
+  KeypointDataset data;
+  data.meta.name = "loader-test";
+  data.meta.keypoint_names = {"left_eye", "right_eye"};
+  data.meta.flip_index = {1, 0};
+  data.meta.sigmas = {0.025f, 0.025f};
+  data.image_root = "tests/data/loader";
+  for (int i = 0; i < 30; ++i) {  // 29 missing files, then one that reads
+    PersonRecord p;
+    p.image_path = i == 29 ? "good.png" : "missing" + std::to_string(i) + ".jpg";
+    p.image_id = i;
+    p.bbox = {4, 4, 20, 14};
+    p.keypoints = {10, 10, 2, 18, 10, 2};
+    data.people.push_back(p);
+  }
+  LoaderConfig config = small_config(1);
+  config.shuffle = false;
+  config.crop.train = false;
+  Loader loader(std::make_shared<KeypointSource>(data), config);
+  const std::string printed = test::stderr_of([&] { epoch_batches(loader, 0); });
+  size_t listed = 0;
+  for (size_t at = printed.find("cannot be read; the next"); at != std::string::npos;
+       at = printed.find("cannot be read; the next", at + 1))
+    ++listed;
+  CHECK(listed == 20);
+  CHECK(printed.find("more than 20 samples cannot be read; the others are counted, not listed") != std::string::npos);
+  CHECK(loader.replaced() > 20);
+}
+
 TEST_CASE("sar data show: writes a grid of the crops") {
   const char* bin = std::getenv("SAR_BIN");  // make test sets it
   const std::string path = test::temp_path("data_show.png");

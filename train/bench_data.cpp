@@ -92,12 +92,14 @@ int bench_data_main(int argc, char** argv) {
   }
   SAR_CHECK(samples > 0 && batch > 0 && reps > 0, "sar bench data: --samples, --batch and --reps must be positive");
   const std::vector<int> threads = parse_threads(threads_list);
+  const bool root_given = !root.empty();  // a folder asked for must be there; the default may be absent
   if (root.empty()) {
     const char* data_dir = std::getenv("SAR_DATA");
     root = std::string(data_dir && data_dir[0] ? data_dir : "../shared/data") + "/lspet";
   }
   const std::string json = root + "/annotations/lspet_train.json";
   if (!std::ifstream(json).good()) {
+    SAR_CHECK(!root_given, "sar bench data --images ", root, ": no LSPET annotations at ", json);
     std::printf("bench data: skipped: no LSPET annotations at %s (pass --images DIR or set $SAR_DATA)\n", json.c_str());
     return 0;
   }

@@ -1,9 +1,11 @@
 // command_setup.cpp: see command_setup.h.
 #include "train/command_setup.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <map>
@@ -59,6 +61,19 @@ void check_output_path(const std::string& command, const std::string& out, const
   const std::string folder = slash == std::string::npos ? "." : slash == 0 ? "/" : out.substr(0, slash);
   SAR_CHECK(::access(folder.c_str(), W_OK) == 0, command, " --out ", out, ": cannot write into the folder ", folder,
             " (", std::strerror(errno), ")");
+  // access() says yes to root everywhere, /sys and /proc included: a file written there proves it.
+  const std::string probe = folder + "/.write_test";
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  SAR_CHECK(fd >= 0, command, " --out ", out, ": cannot write into the folder ", folder, " (", std::strerror(errno), ")");
+  ::close(fd);
+  ::unlink(probe.c_str());
+}
+
+void check_png_output_path(const std::string& command, const std::string& out, const std::vector<std::string>& inputs) {
+  std::string extension = out.size() >= 4 ? out.substr(out.size() - 4) : "";
+  for (char& c : extension) c = char(std::tolower(static_cast<unsigned char>(c)));
+  SAR_CHECK(extension == ".png", command, " --out ", out, ": writes a PNG; give a name ending in .png");
+  check_output_path(command, out, inputs);
 }
 
 void check_run_folder(const std::string& what, const std::string& dir) {

@@ -26,6 +26,8 @@ std::unique_ptr<PoseModel> trained_model(const RunConfig& config, int num_keypoi
 // "COMMAND --out OUT: ..." an existing folder, a missing or unwritable parent folder, or the
 // same file as one of `inputs` (e.g. --out given the checkpoint's own path).
 void check_output_path(const std::string& command, const std::string& out, const std::vector<std::string>& inputs);
+// The same for an image output, whose name must also end in .png (the format written).
+void check_png_output_path(const std::string& command, const std::string& out, const std::vector<std::string>& inputs);
 
 // Throws "<what> DIR: does not exist" (or "is not a folder", or "is not a run folder: it has no
 // config.json") unless DIR is a folder that sar train --out wrote.

@@ -107,6 +107,7 @@ int compare_main(int argc, char** argv) {
   args.value("--out", &out);
   if (!args.parse(argc, argv)) return 0;
   SAR_CHECK(!dirs.empty(), "sar compare: no run folders given; see sar compare --help");
+  if (!out.empty()) check_png_output_path("sar compare", out, {});
 
   std::vector<RunSummary> runs;
   std::vector<std::string> columns;  // of the first run with evaluations

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -68,7 +69,7 @@ int show_main(int argc, char** argv) {
   args.value("--out", &out);
   if (!args.parse(argc, argv)) return 0;
   args.require("--out");
-  check_output_path("sar data show", out, {json});
+  check_png_output_path("sar data show", out, {json});
   LoaderConfig config;
   config.crop.train = train;
   SAR_CHECK(input.empty() || std::sscanf(input.c_str(), "%dx%d", &config.crop.input_h, &config.crop.input_w) == 2,
@@ -85,6 +86,8 @@ int show_main(int argc, char** argv) {
     source = std::make_shared<SyntheticSource>(SyntheticConfig{});
   } else if (dataset == "coco") {
     SAR_CHECK(!json.empty() && !images.empty(), "sar data show --dataset coco: needs --json FILE and --images DIR");
+    // Checked here once: the loader would warn about every sample's image instead.
+    SAR_CHECK(std::filesystem::is_directory(images), "sar data show --images ", images, ": is not a folder");
     CocoLoadOptions options;
     options.skip_bad = true;
     source = std::make_shared<KeypointSource>(load_coco_keypoints(json, images, options));

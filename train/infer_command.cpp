@@ -61,8 +61,8 @@ int infer_main(int argc, char** argv) {
   args.require("--checkpoint");
   args.require("--image");
   args.require("--out");
-  check_output_path("sar infer", out, {checkpoint, config_path, image_path});
-  if (maps) check_output_path("sar infer", maps_path_for(out), {checkpoint, config_path, image_path});
+  check_png_output_path("sar infer", out, {checkpoint, config_path, image_path});
+  if (maps) check_png_output_path("sar infer", maps_path_for(out), {checkpoint, config_path, image_path});
   if (args.given("--no-flip")) overrides.push_back("eval.flip=false");
 
   const RunConfig config = command_config("sar infer", config_path, checkpoint, overrides);
