@@ -41,7 +41,7 @@ Device resolve_device(const std::string& spec, std::string* choice) {
     return Device::CPU;
   }
   if (spec == "cuda") {
-    SAR_CHECK(cuda_device_count() > 0, "--device cuda: no CUDA device: ", cuda_unavailable_reason(),
+    SAR_CHECK(cuda_device_count() > 0, "--device cuda: ", cuda_unavailable_reason(),
               "; hint: use --device auto or --device cpu");
     if (choice) *choice = "device: cuda (asked for): " + cuda_device_description();
     return Device::CUDA;

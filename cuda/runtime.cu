@@ -110,10 +110,12 @@ std::string library_versions() {
   cublasGetProperty(MAJOR_VERSION, &cublas[0]);
   cublasGetProperty(MINOR_VERSION, &cublas[1]);
   cublasGetProperty(PATCH_LEVEL, &cublas[2]);
+  char driver_text[32] = "none";  // cudaDriverGetVersion gives 0 where no driver is installed
+  if (driver > 0) std::snprintf(driver_text, sizeof driver_text, "%d.%d", driver / 1000, (driver % 1000) / 10);
   char buf[256];
-  std::snprintf(buf, sizeof buf, "CUDA runtime %d.%d, driver %d.%d, cuBLAS %d.%d.%d, cuDNN %zu.%zu.%zu",
-                runtime / 1000, (runtime % 1000) / 10, driver / 1000, (driver % 1000) / 10, cublas[0], cublas[1],
-                cublas[2], cudnn / 10000, (cudnn % 10000) / 100, cudnn % 100);
+  std::snprintf(buf, sizeof buf, "CUDA runtime %d.%d, driver %s, cuBLAS %d.%d.%d, cuDNN %zu.%zu.%zu",
+                runtime / 1000, (runtime % 1000) / 10, driver_text, cublas[0], cublas[1], cublas[2], cudnn / 10000,
+                (cudnn % 10000) / 100, cudnn % 100);
   return buf;
 }
 

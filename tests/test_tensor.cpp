@@ -106,13 +106,22 @@ TEST_CASE("errors: messages end with the throwing file:line") {
   }
 }
 
+TEST_CASE("errors: bytes a terminal should not receive are written \\xNN; UTF-8 text stays") {
+  // A PNG read as JSON: the parser quotes the file's first byte, 0x89, which is no UTF-8.
+  const Error png("c.json: not valid JSON: last read: '\x89'", "train/run_config.cpp", 1);
+  CHECK(png.message() == "c.json: not valid JSON: last read: '\\x89'");
+  const Error text("caf\xc3\xa9/\xe2\x82\xac.json: line 1\n\tline 2 \x1b[31m \xe2\x82", "core/x.cpp", 2);
+  CHECK(text.message() == "caf\xc3\xa9/\xe2\x82\xac.json: line 1\n\tline 2 \\x1b[31m \\xe2\\x82");
+}
+
 TEST_CASE("device: auto resolves to CPU without a device and says why") {
   std::string choice;
   Device d = resolve_device("auto", &choice);
   if (cuda_device_count() == 0) {
     CHECK(d == Device::CPU);
     CHECK(choice.find("device: cpu (auto: ") == 0);
-    CHECK_THROWS_WITH_AS(resolve_device("cuda"), doctest::Contains("--device cuda: no CUDA device"), Error);
+    const std::string refused = "--device cuda: " + cuda_unavailable_reason();
+    CHECK_THROWS_WITH_AS(resolve_device("cuda"), doctest::Contains(refused.c_str()), Error);
     CHECK_THROWS_WITH_AS(Tensor::zeros({2}, DType::F32, Device::CUDA), doctest::Contains("no CUDA device"), Error);
   } else {
     CHECK(d == Device::CUDA);

@@ -306,7 +306,7 @@ TEST_CASE("sar train, eval and infer from the command line") {
     CHECK_MESSAGE(std::ifstream(dir + "/run/" + name).good(), name);
   // 2 steps, fewer than train.log_every: the last step has its row all the same
   const std::string log = file_bytes(dir + "/run/train_log.csv");
-  CHECK(log.find("\n2,0,") != std::string::npos);
+  CHECK(log.find("\n2,1,") != std::string::npos);  // step 2 of epoch 1
 
   // eval: the checkpoint carries its config; the numbers agree with sar score on the written files.
   const auto eval = run_sar("eval --checkpoint " + dir + "/run/checkpoints/last.safetensors --device cpu --out " + dir +

@@ -286,6 +286,8 @@ int main(int argc, char** argv) {
     if (cmd == "bench" && argc >= 3 && std::string(argv[2]) == "data") return sar::bench_data_main(argc - 3, argv + 3);
     if (cmd == "bench") {
       const bool help = argc >= 3 && (!std::strcmp(argv[2], "--help") || !std::strcmp(argv[2], "-h"));
+      if (!help) std::fprintf(stderr, argc >= 3 ? "sar bench: unknown benchmark '%s'\n\n" : "sar bench: which one?\n\n",
+                              argc >= 3 ? argv[2] : "");
       std::fputs(kBenchUsage, help ? stdout : stderr);
       return help ? 0 : 2;
     }

@@ -124,6 +124,7 @@ int score_main(int argc, char** argv) {
   args.flag("--json", &as_json);
   if (!args.parse(argc, argv)) return 0;
   SAR_CHECK(!gt_path.empty() && !results_path.empty(), "sar score: --gt and --results are required; see sar score --help");
+  args.require("--metric");
   SAR_CHECK(metric == "coco" || metric == "crowdpose" || metric == "wholebody" || metric == "pck" || metric == "pckh",
             "sar score --metric: expected coco, crowdpose, wholebody, pck or pckh, got '", metric, "'");
   SAR_CHECK(norm == "torso" || norm == "bbox", "sar score --norm: expected torso or bbox, got '", norm, "'");

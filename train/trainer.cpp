@@ -182,7 +182,8 @@ Run::Run(const RunConfig& config, const TrainOptions& options)
     SAR_CHECK(!(at_max_steps() || state_.epoch >= t.epochs) || resumed_mid_eval_, options_.out_dir,
               ": the run is finished (", state_.step, " steps, ", state_.epoch, " of train.epochs=", t.epochs,
               " epochs); to train it further, resume with more, e.g. --set ",
-              at_max_steps() ? cat("train.max_steps=", state_.step + t.max_steps) : cat("train.epochs=", t.epochs + 10));
+              at_max_steps() ? cat("train.max_steps=", state_.step + t.max_steps)
+                             : cat("train.epochs=", t.epochs + 10));
     state_.threads = cpu_threads();
     progress_line_.message(cat("resuming ", options_.out_dir, " at step ", state_.step, " (epoch ", state_.epoch + 1,
                                ", batch ", state_.batch, ")"));
@@ -246,7 +247,7 @@ void Run::optimizer_step(int epoch) {
   // every train.log_every steps, and the run's last step: a run shorter than that has a loss too
   const bool last_step = at_max_steps() || (epoch + 1 == config_.train.epochs && state_.batch == batches_per_epoch());
   if (step % config_.train.log_every == 0 || last_step)
-    train_log_->append({double(step), double(epoch), lr_, step_loss_, grad_norm});
+    train_log_->append({double(step), double(epoch + 1), lr_, step_loss_, grad_norm});  // epochs from 1, as printed
   step_loss_ = 0;
 }
 

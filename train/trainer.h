@@ -3,6 +3,8 @@
 //   RUN/config.json          the complete config (every key), as the run used it
 //   RUN/train_log.csv        step, epoch, lr, loss, grad_norm (every train.log_every steps and the last)
 //   RUN/eval_log.csv         step, epoch and the metric's numbers after each evaluation
+//                            (epochs counted from 1 in both: a step of the first epoch, and the
+//                            evaluation after it, say 1)
 //   RUN/curves.png           loss and metric curves, redrawn after each evaluation
 //   RUN/checkpoints/last.safetensors   everything needed to resume (train/train_checkpoint.h)
 //   RUN/checkpoints/best.safetensors   the weights of the best evaluation so far (save_model format)
