@@ -404,6 +404,7 @@ TEST_CASE("sar train, eval and infer from the command line") {
   CHECK(capped.output.find("resume with more, e.g. --set train.max_steps=3") != std::string::npos);
   const auto extended = run_sar("train --resume " + dir + "/run --device cpu --set train.epochs=2");
   CHECK(extended.exit_code == 0);  // a finished run resumed with more epochs continues
+  CHECK(extended.output.find(" steps (resumed at step 2) in ") != std::string::npos);
 }
 
 TEST_CASE("a head without confidence maps: the run lists none, sar infer --maps refuses before writing") {

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cerrno>
 #include <cmath>
@@ -365,6 +366,7 @@ TrainSummary Run::train() {
 
   TrainSummary summary;
   summary.steps = state_.step;
+  summary.resumed_at = std::max<int64_t>(0, resumed_at_);
   summary.metric = last_eval_.metric;
   summary.final_metric = last_eval_.metric.empty() ? -1 : last_eval_.primary();
   summary.best_metric = state_.best_metric;

@@ -45,6 +45,7 @@ struct TrainOptions {
 
 struct TrainSummary {
   int64_t steps = 0;
+  int64_t resumed_at = 0;        // the step a resumed run started from (0: a fresh run)
   std::string metric;            // "AP", "PCK"
   double final_metric = -1, best_metric = -1;
   int best_epoch = -1;
