@@ -115,9 +115,10 @@ Evaluation Evaluator::run(PoseModel& model, Device device, const std::string& re
   const std::string norm = pck.head ? "head" : pck.torso ? "torso" : "bbox";
   out.numbers.emplace_back(pck.head ? "PCKh" : "PCK", r.pck);
   out.numbers.emplace_back("mean_px_error", r.mean_px_error);
-  char line[160];
-  std::snprintf(line, sizeof line, "PCK@%g (%s): %.4f over %lld keypoints of %lld people; mean pixel error %.2f px\n",
-                pck.alpha, norm.c_str(), r.pck, (long long)r.keypoints, (long long)r.people, r.mean_px_error);
+  char line[200];
+  std::snprintf(line, sizeof line, "PCK@%g (%s): %.4f over %lld keypoints of %lld people%s; mean pixel error %.2f px\n",
+                pck.alpha, norm.c_str(), r.pck, (long long)r.keypoints, (long long)r.people,
+                r.skipped > 0 ? cat(" (", r.skipped, " more without a scale, left out)").c_str() : "", r.mean_px_error);
   // the whole val set has a scale (checked at construction); an eval.max_images prefix may not
   out.table += r.undefined.empty() ? std::string(line) : cat("PCK@", pck.alpha, ": ", r.undefined, "\n");
   const size_t asked = options.max_people > 0 ? std::min(options.max_people, source_->size()) : source_->size();
