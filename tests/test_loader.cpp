@@ -219,15 +219,16 @@ TEST_CASE("loader: a worker's exception is re-thrown by next() at its batch") {
   CHECK_THROWS_WITH(Loader(synthetic_source(8), config), doctest::Contains("batch_size, workers and prefetch"));
 }
 
-TEST_CASE("loader: skip_bad replaces a broken JPEG with the next readable sample, the same way every time") {
-  // Four people on real files: good.png, truncated.jpg (half a JPEG), good.jpg, a missing file.
+namespace {
+// One person (two eyes) per image file of tests/data/loader, in the order given.
+KeypointDataset people_on_files(const std::vector<std::string>& files) {
   KeypointDataset data;
   data.meta.name = "loader-test";
   data.meta.keypoint_names = {"left_eye", "right_eye"};
   data.meta.flip_index = {1, 0};
   data.meta.sigmas = {0.025f, 0.025f};
   data.image_root = "tests/data/loader";
-  for (const char* file : {"good.png", "truncated.jpg", "good.jpg", "missing.jpg"}) {
+  for (const std::string& file : files) {
     PersonRecord p;
     p.image_path = file;
     p.image_id = int64_t(data.people.size());
@@ -235,6 +236,13 @@ TEST_CASE("loader: skip_bad replaces a broken JPEG with the next readable sample
     p.keypoints = {10, 10, 2, 18, 10, 2};
     data.people.push_back(p);
   }
+  return data;
+}
+}  // namespace
+
+TEST_CASE("loader: skip_bad replaces a broken JPEG with the next readable sample, the same way every time") {
+  // Four people on real files: good.png, truncated.jpg (half a JPEG), good.jpg, a missing file.
+  const KeypointDataset data = people_on_files({"good.png", "truncated.jpg", "good.jpg", "missing.jpg"});
   auto source = std::make_shared<KeypointSource>(data);
   LoaderConfig config = small_config(1);
   config.shuffle = false;
@@ -264,20 +272,10 @@ TEST_CASE("loader: skip_bad replaces a broken JPEG with the next readable sample
 }
 
 TEST_CASE("loader: a wrong image folder lists the first 20 unreadable samples, then only counts them") {
-  KeypointDataset data;
-  data.meta.name = "loader-test";
-  data.meta.keypoint_names = {"left_eye", "right_eye"};
-  data.meta.flip_index = {1, 0};
-  data.meta.sigmas = {0.025f, 0.025f};
-  data.image_root = "tests/data/loader";
-  for (int i = 0; i < 30; ++i) {  // 29 missing files, then one that reads
-    PersonRecord p;
-    p.image_path = i == 29 ? "good.png" : "missing" + std::to_string(i) + ".jpg";
-    p.image_id = i;
-    p.bbox = {4, 4, 20, 14};
-    p.keypoints = {10, 10, 2, 18, 10, 2};
-    data.people.push_back(p);
-  }
+  std::vector<std::string> files;  // 29 missing files, then one that reads
+  for (int i = 0; i < 29; ++i) files.push_back("missing" + std::to_string(i) + ".jpg");
+  files.push_back("good.png");
+  const KeypointDataset data = people_on_files(files);
   LoaderConfig config = small_config(1);
   config.shuffle = false;
   config.crop.train = false;
