@@ -294,7 +294,7 @@ demo: $(if $(NOBUILD),,$(SAR_BIN))
 	$(SAR_BIN) train --config configs/synthetic_demo.json --out $(DEMO_OUT) --device auto
 	@echo
 	@echo "make demo: done. In $(DEMO_OUT)/: report.md (numbers), curves.png (loss and AP),"
-	@echo "  predictions.png (val crops with the predicted skeletons), confidence_maps.png (c_t per keypoint),"
+	@echo "  predictions.png (val crops: predicted skeletons, the truth as white crosses), confidence_maps.png (c_t),"
 	@echo "  val_results.json + val_gt.json (sar score --gt ... --results ... --metric coco), checkpoints/."
 
 # A training run of any config: make train CONFIG=configs/lspet_sar.json [OUT=runs/lspet_sar]

@@ -12,6 +12,7 @@
 #include "datasets/image_io.h"
 #include "eval/visualize.h"
 #include "tests/test_util.h"
+#include "train/run_pngs.h"
 
 using namespace sar;
 using sar::test::error_of;
@@ -216,6 +217,31 @@ TEST_CASE("visualize: draw_pose puts each keypoint's colour at its pixel and lea
 
   CHECK(contains(error_of([&] { draw_pose(&image, {1, 2, 3}, meta, 0.5, false); }),
                    "draw_pose: keypoints must hold 3 * K = 9"));
+}
+
+TEST_CASE("visualize: predictions.png draws each supervised keypoint's truth as a white cross") {
+  // One 64x64 crop (drawn 3x larger, at 4 px into the grid), the crop transform the identity.
+  const DatasetMeta meta = three_keypoints();
+  TopdownConfig crop;
+  crop.input_h = crop.input_w = 64;
+  PersonPrediction p;
+  p.crop.image.assign(3 * 64 * 64, 0.f);  // the ImageNet mean: grey
+  p.crop.to_crop = {1, 0, 0, 0, 1, 0};
+  p.keypoints = {10, 10, 0.9, 40, 10, 0.9, 30, 40, 0.9};
+  p.crop.keypoints = {50, 50, 5, 55, 32, 20};
+  p.crop.weight = {1, 1, 0};  // the third keypoint is not supervised: no cross
+  const std::string path = test::temp_path("predictions.png");
+  write_prediction_pngs({p}, meta, crop, path, "");
+  const Image grid = decode_image(path);
+  const auto at = [&](double x, double y) {  // crop pixel -> its drawn pixel in the grid
+    return pixel(grid, 4 + int((x + 0.5) * 3 - 0.5), 4 + int((y + 0.5) * 3 - 0.5));
+  };
+  const Rgb white{255, 255, 255};
+  CHECK(at(50, 50) == white);
+  CHECK(at(5, 55) == white);
+  CHECK(at(32, 20) != white);
+  CHECK(at(10, 10) == keypoint_colour(0, 3));  // the predictions as draw_pose draws them
+  CHECK(at(58, 5) != white);                   // nothing far from both
 }
 
 TEST_CASE("visualize: colormap runs dark to bright, clamps, and reads NaN as 0") {

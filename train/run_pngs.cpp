@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "datasets/draw.h"
 #include "datasets/image_io.h"
 #include "eval/plot.h"
 #include "eval/visualize.h"
@@ -21,6 +22,24 @@ namespace {
 
 // Crops are drawn at least this many pixels high, so labels and limbs stay readable.
 constexpr int kMinDrawnHeight = 192;
+
+// The ground truth over a drawn prediction: a white cross with a dark outline at each supervised
+// keypoint (the crop's targets, crop pixels, scaled by `factor`), so each disc's distance from
+// its truth shows; unlabelled keypoints have none.
+void draw_truth(Image* image, const CropSample& crop, int factor) {
+  const float unit = float(std::max(1.0, std::min(image->height, image->width) / 256.0));  // draw_pose's
+  const float arm = 2.5f * unit;
+  for (size_t j = 0; j < crop.weight.size(); ++j) {
+    if (!(crop.weight[j] > 0)) continue;
+    const float x = (crop.keypoints[2 * j] + 0.5f) * factor - 0.5f;
+    const float y = (crop.keypoints[2 * j + 1] + 0.5f) * factor - 0.5f;
+    const std::pair<float, Rgb> strokes[] = {{1.2f * unit, Rgb{0, 0, 0}}, {0.5f * unit, Rgb{255, 255, 255}}};
+    for (const auto& [width, colour] : strokes) {
+      draw_line(image, x - arm, y - arm, x + arm, y + arm, width, colour);
+      draw_line(image, x - arm, y + arm, x + arm, y - arm, width, colour);
+    }
+  }
+}
 
 }  // namespace
 
@@ -43,7 +62,8 @@ void write_prediction_pngs(const std::vector<PersonPrediction>& people, const Da
       in_crop[k] = (m[0] * x + m[1] * y + m[2] + 0.5) * factor - 0.5;
       in_crop[k + 1] = (m[3] * x + m[4] * y + m[5] + 0.5) * factor - 0.5;
     }
-    draw_pose(&image, in_crop, meta, 0.0, /*label_scores=*/true);
+    draw_pose(&image, in_crop, meta, 0.0, /*label_scores=*/false);  // 16 small tiles: labels would hide poses
+    draw_truth(&image, p.crop, factor);
     tiles.push_back(std::move(image));
   }
   write_png(predictions_path, tile_images(tiles, 4, 4, Rgb{255, 255, 255}));

@@ -2,7 +2,7 @@
 //
 //   curves.png           the training loss (every logged step) over steps, beside the evaluation
 //                        metric over steps (eval/plot.h)
-//   predictions.png      val crops with the predicted skeleton and each keypoint's score
+//   predictions.png      val crops with the predicted skeleton, the ground truth as white crosses
 //   confidence_maps.png  the first person's confidence map per keypoint over the crop (the SAR
 //                        selector's c_t, the paper's Figure 3; a heatmap head's heatmaps)
 #pragma once
