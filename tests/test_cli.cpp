@@ -77,6 +77,10 @@ TEST_CASE("sar cli: an output that cannot be written, or a PNG under another nam
   const CliResult proc = run_sar("compare nowhere --out /proc/curves.png");
   CHECK(proc.exit_code == 1);
   CHECK(proc.output.find("sar compare --out /proc/curves.png: cannot write into the folder /proc") != std::string::npos);
+  const CliResult into_file = run_sar("train --config configs/synthetic_demo.json --out README.md");
+  CHECK(into_file.exit_code == 1);
+  CHECK(into_file.output.find("README.md: is a file, not a folder; give --out a folder for the run") !=
+        std::string::npos);
   const CliResult bench = run_sar("bench data --images /nonexistent");
   CHECK(bench.exit_code == 1);  // a folder asked for is no reason to skip
   CHECK(bench.output.find("sar bench data --images /nonexistent: no LSPET annotations") != std::string::npos);

@@ -51,6 +51,7 @@ void make_run_dir(const std::string& dir) {
       const std::string part = dir.substr(0, i);
       if (::mkdir(part.c_str(), 0755) != 0 && errno != EEXIST) SAR_THROW(part, ": cannot create the folder: ", std::strerror(errno));
     }
+  SAR_CHECK(std::filesystem::is_directory(dir), dir, ": is a file, not a folder; give --out a folder for the run");
   const std::string probe = dir + "/.write_test";
   write_text_atomically(probe, "ok\n");
   std::remove(probe.c_str());
