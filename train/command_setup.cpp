@@ -7,9 +7,11 @@
 
 #include <cctype>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <map>
 
+#include "core/device.h"
 #include "core/error.h"
 #include "core/safetensors.h"
 #include "train/train_checkpoint.h"
@@ -31,6 +33,13 @@ RunConfig command_config(const std::string& command, const std::string& config_p
     SAR_THROW(checkpoint_path, ": its metadata 'config' is not JSON: ", e.what());
   }
   return run_config_from_json(std::move(json), checkpoint_path + " (metadata 'config')", overrides);
+}
+
+Device command_device(const std::string& spec) {
+  std::string choice;
+  const Device device = resolve_device(spec, &choice);
+  std::fprintf(stderr, "%s\n", choice.c_str());
+  return device;
 }
 
 std::unique_ptr<PoseModel> trained_model(const RunConfig& config, int num_keypoints, const std::string& checkpoint,

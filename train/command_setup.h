@@ -1,5 +1,6 @@
-// command_setup.h: what `sar eval` and `sar infer` both do before predicting: find the run's
-// config (given, or the one a checkpoint carries) and build the trained model on a device.
+// command_setup.h: what the commands share before their work: find the run's config (given, or
+// the one a checkpoint carries), pick the device and build the trained model on it (sar eval,
+// sar infer), and check outputs and run folders before anything is computed.
 #pragma once
 
 #include <memory>
@@ -16,6 +17,10 @@ namespace sar {
 // command when neither exists.
 RunConfig command_config(const std::string& command, const std::string& config_path,
                          const std::string& checkpoint_path, const std::vector<std::string>& overrides);
+
+// The device --device asks for (auto, cpu or cuda), named on stderr with why (stdout keeps the
+// results, for --json): "device: cpu (auto: no CUDA device answered (...))".
+Device command_device(const std::string& spec);
 
 // The model of `config` for `num_keypoints`, its weights from `checkpoint` (a training checkpoint
 // or a save_model file; strict: a mismatch is refused naming the tensor), on `device`, eval mode.

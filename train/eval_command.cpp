@@ -87,9 +87,7 @@ int eval_main(int argc, char** argv) {
   const RunConfig config = command_config("sar eval", config_path, checkpoint, overrides);
   SAR_CHECK(!min_score_given || !config.data.val.dets.empty(),
             "sar eval --det-min-score: filters detections, and there are none (give --dets FILE)");
-  std::string device_choice;
-  const Device device = resolve_device(device_spec, &device_choice);
-  std::fprintf(stderr, "%s\n", device_choice.c_str());  // stdout keeps the results (--json)
+  const Device device = command_device(device_spec);
   Evaluator evaluator(config, "");
   auto model = trained_model(config, evaluator.source().meta().num_keypoints(), checkpoint, device);
   const Evaluation e = evaluator.run(*model, device, out);

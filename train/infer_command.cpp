@@ -93,9 +93,7 @@ int infer_main(int argc, char** argv) {
   one.people.push_back(person);
   const KeypointSource source(std::move(one));
 
-  std::string device_choice;
-  const Device device = resolve_device(device_spec, &device_choice);
-  std::fprintf(stderr, "%s\n", device_choice.c_str());  // stdout keeps the results (--json)
+  const Device device = command_device(device_spec);
   auto model = trained_model(config, meta.num_keypoints(), checkpoint, device);
   SAR_CHECK(!maps || model->head().has_confidence_maps(), "sar infer --maps: the ", config.model.head,
             " head has no confidence maps (SAR's and the heatmap heads' have)");
