@@ -407,6 +407,25 @@ TEST_CASE("sar train, eval and infer from the command line") {
   CHECK(extended.output.find(" steps (resumed at step 2) in ") != std::string::npos);
 }
 
+TEST_CASE("sar eval: the whole val split whatever the run's quick evaluations took; a --config input size noted") {
+  const std::string dir = temp_dir("eval_whole");
+  const std::string run = dir + "/run";
+  const auto train = run_sar("train --config configs/synthetic_demo.json --device cpu --out " + run + kTinyRun +
+                             " --set train.max_steps=1 --set eval.max_images=2");
+  INFO(train.output);
+  REQUIRE(train.exit_code == 0);
+  const std::string ck = " --checkpoint " + run + "/checkpoints/last.safetensors --device cpu --out " + dir + "/r.json";
+  const auto whole = run_sar("eval" + ck);
+  CHECK(whole.output.find("(4 people, flip test on)") != std::string::npos);  // all 4, not the run's 2
+  const auto quick = run_sar("eval" + ck + " --set eval.max_images=3");
+  CHECK(quick.output.find("(3 people, flip test on)") != std::string::npos);
+  const auto resized = run_sar("eval --config configs/synthetic_demo.json" + kTinyRun + " --set model.input=[64,64]" + ck);
+  INFO(resized.output);
+  CHECK(resized.exit_code == 0);
+  CHECK(resized.output.find("sar eval: note: " + run + "/checkpoints/last.safetensors was trained at 32x32; --config "
+                            "configs/synthetic_demo.json runs it at 64x64") != std::string::npos);
+}
+
 TEST_CASE("a head without confidence maps: the run lists none, sar infer --maps refuses before writing") {
   const std::string dir = temp_dir("no_maps");
   const auto train = run_sar("train --config configs/synthetic_demo.json --device cpu --out " + dir + "/run" + kTinyRun +

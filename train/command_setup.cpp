@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <optional>
 
 #include "core/device.h"
 #include "core/error.h"
@@ -18,14 +19,13 @@
 
 namespace sar {
 
-RunConfig command_config(const std::string& command, const std::string& config_path,
-                         const std::string& checkpoint_path, const std::vector<std::string>& overrides) {
-  if (!config_path.empty()) return load_run_config(config_path, overrides);
-  SAR_CHECK(!checkpoint_path.empty(), command, ": --config or --checkpoint is required; see ", command, " --help");
+namespace {
+
+// The config a checkpoint carries (sar train writes it into both of its files), if any.
+std::optional<RunConfig> carried_config(const std::string& checkpoint_path, const std::vector<std::string>& overrides) {
   const std::map<std::string, std::string>& metadata = read_safetensors_index(checkpoint_path).metadata;
   auto it = metadata.find("config");
-  SAR_CHECK(it != metadata.end(), command, ": ", checkpoint_path,
-            " carries no config (a converted or foreign weights file): give --config");
+  if (it == metadata.end()) return std::nullopt;
   nlohmann::json json;
   try {
     json = nlohmann::json::parse(it->second);
@@ -33,6 +33,28 @@ RunConfig command_config(const std::string& command, const std::string& config_p
     SAR_THROW(checkpoint_path, ": its metadata 'config' is not JSON: ", e.what());
   }
   return run_config_from_json(std::move(json), checkpoint_path + " (metadata 'config')", overrides);
+}
+
+}  // namespace
+
+RunConfig command_config(const std::string& command, const std::string& config_path,
+                         const std::string& checkpoint_path, const std::vector<std::string>& overrides) {
+  if (!config_path.empty()) {
+    RunConfig config = load_run_config(config_path, overrides);
+    // A model trained at one input size runs at another without failing, and scores worse.
+    const std::optional<RunConfig> trained = checkpoint_path.empty() ? std::nullopt : carried_config(checkpoint_path, {});
+    const HeadConfig &now = config.model.head_config, *then = trained ? &trained->model.head_config : nullptr;
+    if (then && (then->input_h != now.input_h || then->input_w != now.input_w))
+      std::fprintf(stderr, "%s: note: %s was trained at %dx%d; --config %s runs it at %dx%d\n", command.c_str(),
+                   checkpoint_path.c_str(), then->input_h, then->input_w, config_path.c_str(), now.input_h,
+                   now.input_w);
+    return config;
+  }
+  SAR_CHECK(!checkpoint_path.empty(), command, ": --config or --checkpoint is required; see ", command, " --help");
+  std::optional<RunConfig> config = carried_config(checkpoint_path, overrides);
+  SAR_CHECK(config.has_value(), command, ": ", checkpoint_path,
+            " carries no config (a converted or foreign weights file): give --config");
+  return *config;
 }
 
 Device command_device(const std::string& spec) {

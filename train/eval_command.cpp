@@ -35,6 +35,7 @@ const char* kEvalUsage =
     "  --ann, --images  another annotation file and image folder (data.val.ann, data.val.images)\n"
     "  --dets FILE   person boxes from a detector's results json instead of the ground-truth boxes\n"
     "  --det-min-score S  drops detections scoring below S (default 0: all, as the official recipe)\n"
+    "  --set         a config key, e.g. --set eval.max_images=100 (default here 0: the whole split)\n"
     "  --json        one JSON object with every number on the last line\n";
 
 // A path as the user typed it, made absolute so data.root does not apply to it.
@@ -67,6 +68,8 @@ int eval_main(int argc, char** argv) {
   if (!args.parse(argc, argv)) return 0;
   args.require("--checkpoint");
   args.require("--out");
+  // The whole val split, whatever the run's quick evaluations used (a --set given later wins).
+  overrides.insert(overrides.begin(), "eval.max_images=0");
   SAR_CHECK(ann.empty() == images.empty(), "sar eval: --ann and --images go together");
   check_output_path("sar eval", out, {checkpoint, config_path, ann, dets});
   const bool min_score_given = args.given("--det-min-score");

@@ -100,7 +100,8 @@ struct EvalConfig {
   int batch_size = 64;
   double rescore_threshold = 0.2;     // keypoint scores above this enter the instance score
   double nms_threshold = 0.9;         // OKS-NMS per image; <= 0 turns it off
-  int max_images = 0;                 // > 0: evaluate only the first N val people (quick checks)
+  int max_images = 0;                 // > 0: evaluate only the first N val people (quick checks
+                                      // during training; sar eval takes the whole split unless set)
 };
 
 struct RunConfig {
