@@ -65,12 +65,19 @@ std::array<float, 4> box_member(const json& object, const std::string& where) {
 }
 
 // Runs one entry's parse. A fault is rethrown, or under skip_bad printed as one line and counted.
+// Skipped entries listed one by one; past this many (a file of another data set makes every
+// entry one) they are only counted, so the lines after them stay in sight.
+constexpr int64_t kListedSkips = 20;
+
 void guarded(bool skip_bad, int64_t& skipped, const std::function<void()>& parse) {
   try {
     parse();
   } catch (const Error& e) {
     if (!skip_bad) throw;
-    std::fprintf(stderr, "skipped: %s\n", e.message().c_str());
+    if (skipped < kListedSkips) std::fprintf(stderr, "skipped: %s\n", e.message().c_str());
+    if (skipped == kListedSkips)
+      std::fprintf(stderr, "skipped: more than %lld entries; the others are counted, not listed\n",
+                   (long long)kListedSkips);
     ++skipped;
   }
 }
@@ -501,7 +508,12 @@ KeypointDataset load_detections(const std::string& json_path, const KeypointData
       person.image_width = image.width;
       person.image_height = image.height;
       person.keypoints.assign(size_t(data.meta.num_keypoints()) * 3, 0.f);
-      if (person.score < options.min_score || person.bbox[2] <= 0 || person.bbox[3] <= 0) return;
+      const auto& box = person.bbox;
+      if (person.score < options.min_score || box[2] <= 0 || box[3] <= 0) return;
+      // A box of another data set's image (ids may coincide) can fall off this one.
+      SAR_CHECK(box[0] < image.width && box[1] < image.height && box[0] + box[2] > 0 && box[1] + box[3] > 0, where,
+                ".bbox [", box[0], ", ", box[1], ", ", box[2], ", ", box[3], "] lies outside image ", image.id, " (",
+                image.width, "x", image.height, ")");
       data.people.push_back(std::move(person));
     });
   }

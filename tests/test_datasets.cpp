@@ -334,6 +334,30 @@ TEST_CASE("detections: bad entries are refused by index, or skipped and counted"
         "category_id}");
 }
 
+TEST_CASE("detections: another data set's file: boxes off the image refused, the skipped listed up to 20") {
+  const KeypointDataset gt = load_coco_keypoints(fixture("tiny_coco.json"), "");
+  // image 11 is 50x40: a box starting at x = 60 misses it; then 30 entries of an unknown image
+  nlohmann::json dets = nlohmann::json::array();
+  dets.push_back({{"image_id", 11}, {"category_id", 1}, {"bbox", {60, 5, 10, 10}}, {"score", 0.9}});
+  for (int i = 0; i < 30; ++i)
+    dets.push_back({{"image_id", 500 + i}, {"category_id", 1}, {"bbox", {1, 1, 5, 5}}, {"score", 0.9}});
+  const std::string path = temp_path("foreign_dets.json");
+  std::ofstream(path) << dets.dump();
+  CHECK(error_of([&] { load_detections(path, gt); }) ==
+        path + ": [0].bbox [60, 5, 10, 10] lies outside image 11 (50x40)");
+  DetectionLoadOptions skip;
+  skip.skip_bad = true;
+  KeypointDataset loaded;
+  const std::string printed = stderr_of([&] { loaded = load_detections(path, gt, skip); });
+  CHECK(loaded.skipped == 31);
+  CHECK(loaded.people.empty());
+  size_t listed = 0;
+  const std::string line = "skipped: " + path;
+  for (size_t at = printed.find(line); at != std::string::npos; at = printed.find(line, at + 1)) ++listed;
+  CHECK(listed == 20);
+  CHECK(has(printed, "skipped: more than 20 entries; the others are counted, not listed\n"));
+}
+
 // ---- MPII ----
 
 TEST_CASE("mpii: joints and centre to 0-based pixels, the box from centre and scale") {

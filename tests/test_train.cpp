@@ -508,6 +508,14 @@ TEST_CASE("sar eval on a COCO-format data set with detector boxes, and its refus
   CHECK(eval.output.find("\"AP\": ") != std::string::npos);
   const CocoKeypointGt gt = load_coco_gt(dir + "/coco.json");
   CHECK(load_coco_results(dir + "/res.json", gt).size() == 6);  // the 0.05 false positive is dropped
+  // Boxes for half of the people: the other half are unmatched, and the PCK line says so.
+  nlohmann::json half = nlohmann::json::array();
+  for (size_t i = 0; i < 3; ++i) half.push_back(dets[i]);
+  std::ofstream(dir + "/half_dets.json") << half.dump();
+  const auto missed = run_sar("eval --checkpoint " + ck + " --device cpu --ann " + dir + "/coco.json --images " + dir +
+                              " --dets " + dir + "/half_dets.json --out " + dir + "/half.json");
+  INFO(missed.output);
+  CHECK(missed.output.find("of 6 people, 3 of them unmatched;") != std::string::npos);
 
   const auto no_checkpoint = run_sar("eval --checkpoint " + dir + "/nope.safetensors --out " + dir + "/r.json");
   CHECK(no_checkpoint.exit_code == 1);

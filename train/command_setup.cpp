@@ -42,7 +42,8 @@ RunConfig command_config(const std::string& command, const std::string& config_p
   if (!config_path.empty()) {
     RunConfig config = load_run_config(config_path, overrides);
     // A model trained at one input size runs at another without failing, and scores worse.
-    const std::optional<RunConfig> trained = checkpoint_path.empty() ? std::nullopt : carried_config(checkpoint_path, {});
+    const std::optional<RunConfig> trained =
+        checkpoint_path.empty() ? std::nullopt : carried_config(checkpoint_path, {});
     const HeadConfig &now = config.model.head_config, *then = trained ? &trained->model.head_config : nullptr;
     if (then && (then->input_h != now.input_h || then->input_w != now.input_w))
       std::fprintf(stderr, "%s: note: %s was trained at %dx%d; --config %s runs it at %dx%d\n", command.c_str(),
@@ -95,7 +96,8 @@ void check_output_path(const std::string& command, const std::string& out, const
   // access() says yes to root everywhere, /sys and /proc included: a file written there proves it.
   const std::string probe = folder + "/.write_test";
   const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  SAR_CHECK(fd >= 0, command, " --out ", out, ": cannot write into the folder ", folder, " (", std::strerror(errno), ")");
+  SAR_CHECK(fd >= 0, command, " --out ", out, ": cannot write into the folder ", folder, " (", std::strerror(errno),
+            ")");
   ::close(fd);
   ::unlink(probe.c_str());
 }

@@ -115,10 +115,15 @@ Evaluation Evaluator::run(PoseModel& model, Device device, const std::string& re
   const std::string norm = pck.head ? "head" : pck.torso ? "torso" : "bbox";
   out.numbers.emplace_back(pck.head ? "PCKh" : "PCK", r.pck);
   out.numbers.emplace_back("mean_px_error", r.mean_px_error);
-  char line[200];
+  // People no prediction matched (with detector boxes: missed) count as wrong; those without a
+  // scale are left out. Both said, as sar score says them.
+  std::string notes;
+  if (r.unmatched > 0) notes += cat(", ", r.unmatched, " of them unmatched");
+  if (r.skipped > 0) notes += cat("; ", r.skipped, " more without a scale, left out");
+  char line[240];
   std::snprintf(line, sizeof line, "PCK@%g (%s): %.4f over %lld keypoints of %lld people%s; mean pixel error %.2f px\n",
-                pck.alpha, norm.c_str(), r.pck, (long long)r.keypoints, (long long)r.people,
-                r.skipped > 0 ? cat(" (", r.skipped, " more without a scale, left out)").c_str() : "", r.mean_px_error);
+                pck.alpha, norm.c_str(), r.pck, (long long)r.keypoints, (long long)r.people, notes.c_str(),
+                r.mean_px_error);
   // the whole val set has a scale (checked at construction); an eval.max_images prefix may not
   out.table += r.undefined.empty() ? std::string(line) : cat("PCK@", pck.alpha, ": ", r.undefined, "\n");
   const size_t asked = options.max_people > 0 ? std::min(options.max_people, source_->size()) : source_->size();

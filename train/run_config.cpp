@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -436,11 +437,17 @@ std::shared_ptr<SampleSource> open_split(const RunConfig& config, Split split) {
     dataset = data.dataset == "wholebody" ? load_coco_wholebody(ann, images, options)
                                           : load_coco_keypoints(ann, images, options);
   }
+  if (dataset.skipped > 0)
+    std::fprintf(stderr, "%s: %lld bad entries skipped (data.skip_bad)\n", ann.c_str(), (long long)dataset.skipped);
   if (!train && !files.dets.empty()) {
     DetectionLoadOptions options;
     options.skip_bad = data.skip_bad;
     options.min_score = float(files.det_min_score);
-    dataset = load_detections(existing_path(config, name + ".dets", files.dets, false), dataset, options);
+    const std::string dets = existing_path(config, name + ".dets", files.dets, false);
+    dataset = load_detections(dets, dataset, options);
+    if (dataset.skipped > 0)  // e.g. the detections of another data set's images
+      std::fprintf(stderr, "%s: %lld of its detections skipped (data.skip_bad); is it this data set's file?\n",
+                   dets.c_str(), (long long)dataset.skipped);
   }
   return std::make_shared<KeypointSource>(std::move(dataset));
 }
