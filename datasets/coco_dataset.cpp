@@ -198,7 +198,7 @@ std::vector<float> sigmas_for(const json& category, const std::string& where, co
       sigmas.push_back(float(s));
     }
   } else {
-    for (const std::string& name : names) sigmas.push_back(sigma_for(name));
+    sigmas = oks_sigmas_from_names(names);
   }
   return sigmas;
 }
@@ -404,6 +404,12 @@ int64_t mpii_image_id(const std::string& file_name, const std::string& where) {
 }
 
 }  // namespace
+
+std::vector<float> oks_sigmas_from_names(const std::vector<std::string>& names) {
+  std::vector<float> sigmas;
+  for (const std::string& name : names) sigmas.push_back(sigma_for(name));
+  return sigmas;
+}
 
 // ---- public ----
 

@@ -126,6 +126,10 @@ KeypointDataset load_mpii_json(const std::string& json_path, const std::string& 
 // do not use it.
 constexpr float kDefaultSigma = 0.05f;
 
+// The OKS sigma of each keypoint by its name (see "sigmas" above): what training's evaluation
+// uses for a category without "sigmas", and sar score with it.
+std::vector<float> oks_sigmas_from_names(const std::vector<std::string>& names);
+
 // The keypoint each keypoint becomes under a horizontal flip, from the names (see above).
 std::vector<int> flip_index_from_names(const std::vector<std::string>& names);
 

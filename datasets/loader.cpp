@@ -167,8 +167,8 @@ size_t Loader::read_sample(size_t position, Image* image, PersonRecord* person) 
       std::lock_guard<std::mutex> lock(mutex_);
       const bool new_bad = bad_.insert(index).second;  // two workers may both have tried it
       if (new_bad && bad_.size() <= kListedUnreadable)
-        std::fprintf(stderr, "loader: warning: sample %zu cannot be read; the next one in the epoch's order is used: "
-                     "%s\n", index, e.what());
+        std::fprintf(stderr, "loader: warning: sample %zu cannot be read; %s: %s\n", index,
+                     config_.unreadable_fate.c_str(), e.what());
       if (new_bad && bad_.size() == kListedUnreadable + 1)
         std::fprintf(stderr, "loader: warning: more than %zu samples cannot be read; the others are counted, not "
                      "listed\n", kListedUnreadable);

@@ -35,6 +35,7 @@
 #include <memory>
 #include <mutex>
 #include <set>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -91,6 +92,8 @@ struct LoaderConfig {
   bool shuffle = true;      // a new order every epoch (see the top of this file)
   bool drop_last = true;    // drop the last, incomplete batch of an epoch
   bool skip_bad = true;     // replace unreadable samples (see the top of this file)
+  // What the warning about an unreadable sample says becomes of it (inference drops the stand-ins).
+  std::string unreadable_fate = "the next one in the epoch's order is used";
   uint64_t seed = 0;        // the order and every crop's augmentation
   Device device = Device::CPU;
   TopdownConfig crop;       // crop size, augmentation, map size and whether to make heatmaps

@@ -131,6 +131,7 @@ std::vector<PersonPrediction> predict_people(PoseModel& model, const SampleSourc
   config.shuffle = false;
   config.drop_last = false;
   config.skip_bad = options.skip_unreadable;  // the loader's replacements are dropped below
+  config.unreadable_fate = "its person is left out (counted as missed)";
   config.device = options.device;
   config.crop = crop;
   config.crop.train = false;

@@ -323,7 +323,9 @@ TEST_CASE("predict_people: an unreadable image stops inference (named) or is lef
   // skip_unreadable: person 3 is missing, each other person predicted once, as without the
   // broken one (the loader's stand-in for 3, person 4, is not counted twice).
   options.skip_unreadable = true;
-  const std::vector<PersonPrediction> left = predict_people(model, broken, eval_crop(), options);
+  std::vector<PersonPrediction> left;
+  const std::string warned = test::stderr_of([&] { left = predict_people(model, broken, eval_crop(), options); });
+  CHECK(warned.find("sample 3 cannot be read; its person is left out (counted as missed): ") != std::string::npos);
   options.skip_unreadable = false;
   const std::vector<PersonPrediction> all = predict_people(model, *synthetic_people(5), eval_crop(), options);
   REQUIRE(left.size() == 4);

@@ -17,7 +17,8 @@ TEST_CASE("progress: a log line every N batches with the epoch's and the run's E
   });
   CHECK(printed.find("epoch 2/3  2/4  loss 0.5000  lr 1.00e-03  ") != std::string::npos);
   CHECK(printed.find("epoch 2/3  4/4  ") != std::string::npos);
-  CHECK(printed.find("epoch 2/3  1/4") == std::string::npos);  // only every second step
+  CHECK(printed.find("epoch 2/3  1/4") != std::string::npos);  // the epoch's first batch, then every second
+  CHECK(printed.find("epoch 2/3  3/4") == std::string::npos);
   CHECK(printed.find("ETA 0:00, run 0:00") != std::string::npos);
   CHECK(printed.find("epoch 2/3 done: 4 batches, mean loss 0.5000") != std::string::npos);
 }
@@ -35,6 +36,15 @@ TEST_CASE("progress: a step limit ends the run's ETA early") {
   CHECK(printed.find("3/100  loss 0.5000  lr 1.00e-03  ") != std::string::npos);
   CHECK(printed.find("ETA 0:00, run 0:00") != std::string::npos);
   CHECK(printed.find("run 8:") == std::string::npos);
+}
+
+TEST_CASE("progress: a log gets a line whenever line_seconds have passed, whatever `every` says") {
+  const std::string printed = stderr_of([] {
+    ProgressLine line(/*tty=*/false, /*every=*/1000, /*quiet=*/false, /*line_seconds=*/0);
+    line.start_epoch(0, 1, 5);
+    for (int64_t b = 0; b < 5; ++b) line.step(b, 0.5, 1e-3, 8);
+  });
+  for (const char* batch : {"1/5", "2/5", "3/5", "4/5", "5/5"}) CHECK(printed.find(batch) != std::string::npos);
 }
 
 TEST_CASE("progress: durations read as m:ss or h:mm:ss") {

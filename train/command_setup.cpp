@@ -72,7 +72,8 @@ std::unique_ptr<PoseModel> trained_model(const RunConfig& config, int num_keypoi
   try {
     model->load_state(checkpoint_model_state(checkpoint));
   } catch (const Error& e) {
-    SAR_THROW(checkpoint, ": does not fit the config's model: ", e.message());
+    SAR_THROW(checkpoint, ": does not fit the model of this config and data set (", num_keypoints,
+              " keypoints: a model trained on another data set does not fit): ", e.message());
   }
   model->to(device);
   model->eval();

@@ -22,7 +22,7 @@ void ProgressLine::start_epoch(int epoch, int epochs, int64_t batches, int64_t f
   run_left_ = run_left;
   done_ = images_ = 0;
   loss_sum_ = 0;
-  start_ = Clock::now();
+  start_ = last_line_ = Clock::now();
 }
 
 void ProgressLine::step(int64_t batch, double loss, double lr, int64_t images) {
@@ -31,7 +31,11 @@ void ProgressLine::step(int64_t batch, double loss, double lr, int64_t images) {
   loss_sum_ += loss;
   images_ += images;
   ++done_;
-  if (!quiet_ && (tty_ || (batch + 1) % every_ == 0)) print(batch);
+  const auto now = Clock::now();
+  const bool due = (batch + 1) % every_ == 0 || done_ == 1 || now - last_line_ >= std::chrono::seconds(line_seconds_);
+  if (quiet_ || !(tty_ || due)) return;
+  last_line_ = now;
+  print(batch);
 }
 
 void ProgressLine::print(int64_t batch) {

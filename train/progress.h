@@ -1,8 +1,9 @@
 // progress.h: what a long run shows while it works. On a terminal, one line redrawn in place:
 //   epoch 3/8  [########............]  120/250  loss 0.1234  lr 1.00e-03  45.2 img/s  ETA 1:23, run 12:41
 // (ETA: the epoch's end; run: the run's end at this epoch's pace, evaluations not counted).
-// Elsewhere (a log file, CI), a plain line every `every` batches and at the end of each epoch,
-// so logs stay readable and short.
+// Elsewhere (a log file, CI), a plain line every `every` batches, after the first batch of an
+// epoch, at least once a minute, and at the end of each epoch, so logs stay short but a slow
+// model (seconds a batch) still shows it is alive.
 #pragma once
 
 #include <chrono>
@@ -13,8 +14,10 @@ namespace sar {
 
 class ProgressLine {
  public:
-  // tty: redraw in place (stderr is a terminal), else print every `every` batches; quiet: nothing.
-  ProgressLine(bool tty, int every, bool quiet = false) : tty_(tty), quiet_(quiet), every_(every < 1 ? 1 : every) {}
+  // tty: redraw in place (stderr is a terminal), else print every `every` batches and whenever
+  // line_seconds have passed since the last line; quiet: nothing.
+  ProgressLine(bool tty, int every, bool quiet = false, int line_seconds = 60)
+      : tty_(tty), quiet_(quiet), every_(every < 1 ? 1 : every), line_seconds_(line_seconds) {}
 
   // Starts an epoch of `batches` batches (first = the batch a resumed run starts at). run_left:
   // the batches the whole run has left from `first` on, where a step limit ends it early (-1:
@@ -31,11 +34,11 @@ class ProgressLine {
   void print(int64_t batch);
 
   bool tty_, quiet_;
-  int every_;
+  int every_, line_seconds_;
   int epoch_ = 0, epochs_ = 0;
   int64_t batches_ = 0, first_ = 0, run_left_ = -1, done_ = 0, images_ = 0;
   double loss_ = 0, loss_sum_ = 0, lr_ = 0;
-  Clock::time_point start_;
+  Clock::time_point start_, last_line_;  // the epoch's start; the last plain line printed
   bool line_open_ = false;
 };
 

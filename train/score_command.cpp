@@ -14,6 +14,7 @@
 
 #include "core/error.h"
 #include "core/input_file.h"
+#include "datasets/coco_dataset.h"
 #include "eval/coco_eval.h"
 #include "eval/pck.h"
 #include "eval/wholebody_eval.h"
@@ -95,7 +96,8 @@ int score_main(int argc, char** argv) {
       "  Scores COCO-format keypoint results (a json array of {image_id, category_id, keypoints,\n"
       "  score}) against COCO-format ground truth. --json prints one JSON object on the last line.\n"
       "  coco: as pycocotools' COCOeval 'keypoints' does: OKS with the category's \"sigmas\" (else COCO's\n"
-      "  17), maxDets 20, the 10 AP/AR numbers (-1 where undefined); keys AP, AP50, AP75, APm, APl, AR,\n"
+      "  17; for another keypoint count, by keypoint name as sar train's evaluation), maxDets 20, the\n"
+      "  10 AP/AR numbers (-1 where undefined); keys AP, AP50, AP75, APm, APl, AR,\n"
       "  AR50, AR75, ARm, ARl.\n"
       "  crowdpose: as CrowdPose's tools (xtcocotools 'keypoints_crowd', use_area=False) do: 14 sigmas,\n"
       "  OKS scaled by 0.53 x box area, AP/AR over all images, AP of the crowdIndex classes easy (< 0.2),\n"
@@ -151,7 +153,15 @@ int score_main(int argc, char** argv) {
   const CocoKeypointGt gt = mpii ? load_mpii_gt(gt_path) : load_coco_gt(gt_path);
   const std::vector<CocoKeypointResult> results = load_coco_results(results_path, gt);
   if (metric == "coco") {
-    const CocoSummary summary = evaluate_coco_keypoints(gt, results);
+    // A category of other than COCO's 17 keypoints without "sigmas" (LSPET): the sigmas by
+    // keypoint name, as the evaluation during sar train computes its AP.
+    std::vector<double> sigmas;
+    if (gt.sigmas.empty() && gt.num_keypoints != 17) {
+      for (float s : oks_sigmas_from_names(gt.keypoint_names)) sigmas.push_back(s);
+      std::printf("OKS sigmas by keypoint name (%s's category has none, and not COCO's 17 keypoints)\n",
+                  gt_path.c_str());
+    }
+    const CocoSummary summary = evaluate_coco_keypoints(gt, results, sigmas);
     std::fputs(format_coco_summary(summary).c_str(), stdout);
     if (as_json) print_json(named(summary.stats, CocoSummary::kNames));
   } else if (metric == "crowdpose") {
