@@ -508,6 +508,16 @@ TEST_CASE("sar eval on a COCO-format data set with detector boxes, and its refus
   CHECK(eval.output.find("\"AP\": ") != std::string::npos);
   const CocoKeypointGt gt = load_coco_gt(dir + "/coco.json");
   CHECK(load_coco_results(dir + "/res.json", gt).size() == 6);  // the 0.05 false positive is dropped
+  // The same images under other keypoint names: a model of another data set, refused.
+  nlohmann::json renamed = nlohmann::json::parse(file_bytes(dir + "/coco.json"));
+  const std::string first = renamed["categories"][0]["keypoints"][0];
+  renamed["categories"][0]["keypoints"][0] = "tail";
+  std::ofstream(dir + "/renamed.json") << renamed.dump();
+  const auto other = run_sar("eval --checkpoint " + ck + " --device cpu --ann " + dir + "/renamed.json --images " + dir +
+                             " --out " + dir + "/other.json");
+  CHECK(other.exit_code == 1);
+  CHECK(other.output.find(ck + ": trained on other keypoints than this data set's (15 against 15; keypoint 0 is '" +
+                          first + "' there, 'tail' here)") != std::string::npos);
   // Boxes for half of the people: the other half are unmatched, and the PCK line says so.
   nlohmann::json half = nlohmann::json::array();
   for (size_t i = 0; i < 3; ++i) half.push_back(dets[i]);

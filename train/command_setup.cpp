@@ -65,8 +65,20 @@ Device command_device(const std::string& spec) {
   return device;
 }
 
-std::unique_ptr<PoseModel> trained_model(const RunConfig& config, int num_keypoints, const std::string& checkpoint,
-                                         Device device) {
+std::unique_ptr<PoseModel> trained_model(const RunConfig& config, const DatasetMeta& meta,
+                                         const std::string& checkpoint, Device device) {
+  // A model of another data set with as many keypoints would load, and score the wrong joints.
+  const std::map<std::string, std::string> metadata = read_safetensors_index(checkpoint).metadata;
+  if (const auto names = metadata.find("keypoint_names"); names != metadata.end()) {
+    const std::vector<std::string> trained = nlohmann::json::parse(names->second).get<std::vector<std::string>>();
+    const std::vector<std::string>& here = meta.keypoint_names;
+    size_t k = 0;
+    while (k < trained.size() && k < here.size() && trained[k] == here[k]) ++k;
+    SAR_CHECK(trained == here, checkpoint, ": trained on other keypoints than this data set's (", trained.size(),
+              " against ", here.size(), "; keypoint ", k, " is '", k < trained.size() ? trained[k] : "-",
+              "' there, '", k < here.size() ? here[k] : "-", "' here): a model of another data set");
+  }
+  const int num_keypoints = meta.num_keypoints();
   Generator gen(config.seed);
   auto model = std::make_unique<PoseModel>(model_config(config, num_keypoints), gen);
   try {

@@ -22,10 +22,12 @@ RunConfig command_config(const std::string& command, const std::string& config_p
 // results, for --json): "device: cpu (auto: no CUDA device answered (...))".
 Device command_device(const std::string& spec);
 
-// The model of `config` for `num_keypoints`, its weights from `checkpoint` (a training checkpoint
-// or a save_model file; strict: a mismatch is refused naming the tensor), on `device`, eval mode.
-std::unique_ptr<PoseModel> trained_model(const RunConfig& config, int num_keypoints, const std::string& checkpoint,
-                                         Device device);
+// The model of `config` for the data set `meta`, its weights from `checkpoint` (a training
+// checkpoint or a save_model file; strict: a mismatch is refused naming the tensor), on
+// `device`, eval mode. A checkpoint that names its keypoints (sar train writes them) must name
+// meta's, in order.
+std::unique_ptr<PoseModel> trained_model(const RunConfig& config, const DatasetMeta& meta,
+                                         const std::string& checkpoint, Device device);
 
 // Refuses, before any work, an output path that cannot be written or would destroy an input:
 // "COMMAND --out OUT: ..." an existing folder, a missing or unwritable parent folder, or the

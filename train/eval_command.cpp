@@ -92,7 +92,7 @@ int eval_main(int argc, char** argv) {
             "sar eval --det-min-score: filters detections, and there are none (give --dets FILE)");
   const Device device = command_device(device_spec);
   Evaluator evaluator(config, "");
-  auto model = trained_model(config, evaluator.source().meta().num_keypoints(), checkpoint, device);
+  auto model = trained_model(config, evaluator.source().meta(), checkpoint, device);
   const Evaluation e = evaluator.run(*model, device, out);
   std::fputs(e.table.c_str(), stdout);
   std::printf("results: %s (%zu people, flip test %s)\n", out.c_str(), e.results,

@@ -94,7 +94,7 @@ int infer_main(int argc, char** argv) {
   const KeypointSource source(std::move(one));
 
   const Device device = command_device(device_spec);
-  auto model = trained_model(config, meta.num_keypoints(), checkpoint, device);
+  auto model = trained_model(config, meta, checkpoint, device);
   SAR_CHECK(!maps || model->head().has_confidence_maps(), "sar infer --maps: the ", config.model.head,
             " head has no confidence maps (SAR's and the heatmap heads' have)");
   InferenceOptions options;

@@ -56,7 +56,7 @@ std::string exact(double x) {
 }  // namespace
 
 void save_train_checkpoint(const std::string& path, const Module& model, const Optimizer& optimizer,
-                           const TrainProgress& progress, const std::string& config_json) {
+                           const TrainProgress& progress, const std::map<std::string, std::string>& about) {
   // Each tensor copied to the host once (a no-op for the CPU), checked there and written from
   // there: float64 sums do not run on CUDA, and the file is written from host memory anyway.
   NamedTensors all;
@@ -67,7 +67,7 @@ void save_train_checkpoint(const std::string& path, const Module& model, const O
   };
   for (auto& [name, t] : model.state()) add(kModelPrefix, "model", name, t);
   for (auto& [name, t] : optimizer.state()) add(kOptimPrefix, "optimizer", name, t);
-  const std::map<std::string, std::string> metadata{
+  std::map<std::string, std::string> metadata{
       {"format", kFormat},
       {"step", std::to_string(progress.step)},
       {"epoch", std::to_string(progress.epoch)},
@@ -77,8 +77,8 @@ void save_train_checkpoint(const std::string& path, const Module& model, const O
       {"pending_eval", std::to_string(progress.pending_eval)},
       {"threads", std::to_string(progress.threads)},
       {"deterministic", progress.deterministic ? "1" : "0"},
-      {"config", config_json},
   };
+  metadata.insert(about.begin(), about.end());
   save_safetensors(path, all, metadata);
 }
 

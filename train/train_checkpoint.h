@@ -19,6 +19,7 @@
 // Written atomically (core/atomic_write.h via save_safetensors): a crash leaves the previous file.
 #pragma once
 
+#include <map>
 #include <string>
 
 #include "layers/module.h"
@@ -38,9 +39,10 @@ struct TrainProgress {
 };
 
 // Refuses (before writing anything) a model or optimizer state holding NaN or Inf, naming the
-// first such tensor: a checkpoint with NaNs is never written.
+// first such tensor: a checkpoint with NaNs is never written. about: what describes the run in
+// both of its files' metadata (train/trainer.cpp: its "config" and "keypoint_names").
 void save_train_checkpoint(const std::string& path, const Module& model, const Optimizer& optimizer,
-                           const TrainProgress& progress, const std::string& config_json);
+                           const TrainProgress& progress, const std::map<std::string, std::string>& about);
 
 struct LoadedCheckpoint {
   TrainProgress progress;

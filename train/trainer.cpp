@@ -103,6 +103,7 @@ class Run {
   TrainOptions options_;
   Device device_;
   std::string config_json_;
+  std::map<std::string, std::string> about_;  // both checkpoint files' description of the run
   std::shared_ptr<SampleSource> train_source_;
   std::unique_ptr<PoseModel> model_;
   std::unique_ptr<Optimizer> optimizer_;
@@ -194,6 +195,8 @@ Run::Run(const RunConfig& config, const TrainOptions& options)
   if (!options_.resume) state_.deterministic = options_.deterministic;  // how the run started, kept by resumes
   config_json_ = run_config_to_json(config_).dump(2);
   write_text_atomically(path("config.json"), config_json_ + "\n");
+  // The keypoints by name: sar eval and infer refuse a data set whose keypoints differ.
+  about_ = {{"config", config_json_}, {"keypoint_names", nlohmann::json(meta.keypoint_names).dump()}};
 
   LoaderConfig lc;
   lc.batch_size = config_.train.batch_size;
@@ -274,7 +277,7 @@ void Run::check_disk_space() const {
 }
 
 void Run::save_checkpoint() {
-  save_train_checkpoint(path("checkpoints/last.safetensors"), *model_, *optimizer_, state_, config_json_);
+  save_train_checkpoint(path("checkpoints/last.safetensors"), *model_, *optimizer_, state_, about_);
 }
 
 // The evaluation after `epoch`, then the checkpoint that records it done (and the best metric).
@@ -312,8 +315,10 @@ void Run::evaluate_and_plot(int epoch) {
   if (last_eval_.primary() > state_.best_metric) {
     state_.best_metric = last_eval_.primary();
     state_.best_epoch = epoch + 1;
-    save_model(path("checkpoints/best.safetensors"), *model_,
-               {{"epoch", std::to_string(epoch + 1)}, {last_eval_.metric, cat(last_eval_.primary())}, {"config", config_json_}});
+    std::map<std::string, std::string> metadata = about_;
+    metadata["epoch"] = std::to_string(epoch + 1);
+    metadata[last_eval_.metric] = cat(last_eval_.primary());
+    save_model(path("checkpoints/best.safetensors"), *model_, metadata);
   }
   write_curves(path("curves.png"), *train_log_, *eval_log_, last_eval_.metric);
 }
