@@ -15,6 +15,7 @@
 #include "datasets/image_io.h"
 #include "datasets/synthetic.h"
 #include "eval/coco_eval.h"
+#include "eval/visualize.h"
 #include "tests/test_util.h"
 #include "train/trainer.h"
 
@@ -338,19 +339,22 @@ TEST_CASE("sar train, eval and infer from the command line") {
                              dir + "/person.png --out " + dir + "/pose.png --maps --json");
   INFO(infer.output);
   REQUIRE(infer.exit_code == 0);
+  // The 64x64 image is drawn 6 times larger (384 on its short side); a point x lands on (x + 0.5) 6 - 0.5.
   const Image drawn = decode_image(dir + "/pose.png");
-  CHECK(drawn.width == 64);
-  CHECK(drawn.height == 64);
+  CHECK(drawn.width == 6 * 64);
+  CHECK(drawn.height == 6 * 64);
   const Image maps = decode_image(dir + "/pose_maps.png");
   CHECK(maps.width > 32);
   const size_t at = infer.output.find("\"keypoints\": [[");
   REQUIRE(at != std::string::npos);
   double x = 0, y = 0;
   REQUIRE(std::sscanf(infer.output.c_str() + at, "\"keypoints\": [[%lf, %lf", &x, &y) == 2);
-  const int px = int(std::lround(x)), py = int(std::lround(y));
-  if (px >= 0 && py >= 0 && px < 64 && py < 64) {
-    const size_t i = size_t(py * 64 + px) * 3;
-    const bool changed = drawn.rgb[i] != image.rgb[i] || drawn.rgb[i + 1] != image.rgb[i + 1] || drawn.rgb[i + 2] != image.rgb[i + 2];
+  const int px = int(std::lround((x + 0.5) * 6 - 0.5)), py = int(std::lround((y + 0.5) * 6 - 0.5));
+  if (px >= 0 && py >= 0 && px < 6 * 64 && py < 6 * 64) {
+    const Image enlarged = upscale(image, 6);
+    const size_t i = size_t(py * 6 * 64 + px) * 3;
+    const bool changed = drawn.rgb[i] != enlarged.rgb[i] || drawn.rgb[i + 1] != enlarged.rgb[i + 1] ||
+                         drawn.rgb[i + 2] != enlarged.rgb[i + 2];
     CHECK_MESSAGE(changed, "no keypoint drawn at the first predicted keypoint (", px, ", ", py, ")");
   }
   const auto bad_box = run_sar("infer --checkpoint " + dir + "/run/checkpoints/best.safetensors --image " + dir +
@@ -419,7 +423,8 @@ TEST_CASE("sar eval: the whole val split whatever the run's quick evaluations to
   CHECK(whole.output.find("(4 people, flip test on)") != std::string::npos);  // all 4, not the run's 2
   const auto quick = run_sar("eval" + ck + " --set eval.max_images=3");
   CHECK(quick.output.find("(3 people, flip test on)") != std::string::npos);
-  const auto resized = run_sar("eval --config configs/synthetic_demo.json" + kTinyRun + " --set model.input=[64,64]" + ck);
+  const auto resized =
+      run_sar("eval --config configs/synthetic_demo.json" + kTinyRun + " --set model.input=[64,64]" + ck);
   INFO(resized.output);
   CHECK(resized.exit_code == 0);
   CHECK(resized.output.find("sar eval: note: " + run + "/checkpoints/last.safetensors was trained at 32x32; --config "

@@ -1,6 +1,7 @@
 // infer_command.cpp: `sar infer` (train/run_commands.h): one person in one image, its predicted
 // skeleton drawn on the image, and with --maps the confidence map of every keypoint over the
 // crop (the paper's Figure 3).
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdio>
@@ -15,6 +16,7 @@
 #include "train/arg_parser.h"
 #include "train/command_setup.h"
 #include "train/run_commands.h"
+#include "train/run_pngs.h"
 
 namespace sar {
 
@@ -25,13 +27,16 @@ const char* kInferUsage =
     "                 --out OUT.png [--maps] [--no-flip] [--set key=value ...] [--device D] [--json]\n"
     "\n"
     "  Predicts the keypoints of the person in box x,y,w,h (image pixels; default: the whole\n"
-    "  image), draws the skeleton and each keypoint's score on the image into OUT.png and prints\n"
-    "  the keypoints (name, x, y, score).\n"
+    "  image), draws the skeleton, each keypoint's score and the --bbox on the image into OUT.png\n"
+    "  (a whole factor larger where its short side is under 384 pixels) and prints the keypoints\n"
+    "  (name, x, y, score, in the image's own pixels).\n"
     "  --maps   also writes OUT_maps.png: each keypoint's confidence map over the crop the\n"
     "           network saw (SAR: the selector's c_t = sigmoid(s_t); heatmap heads: heatmaps)\n"
     "  --json   one JSON object on the last line: {\"names\": [...], \"keypoints\": [[x, y, score], ...]}\n"
     "  The checkpoint's config (or --config) names the data set, whose keypoints, skeleton and\n"
     "  flip pairs are used.\n";
+
+constexpr int kMinDrawnSide = 384;  // the drawn image's short side, at least (a whole factor)
 
 std::string maps_path_for(const std::string& out) {
   const size_t dot = out.rfind('.');
@@ -106,8 +111,25 @@ int infer_main(int argc, char** argv) {
   const TopdownConfig crop = crop_config(config, Split::Val, model->feature_stride(), false);
   const PersonPrediction p = predict_people(*model, source, crop, options).at(0);
 
-  Image canvas = image;
-  draw_pose(&canvas, p.keypoints, meta, 0.0, /*label_scores=*/true);
+  // A small image is drawn enlarged (its short side to at least 384 pixels), so that the score
+  // labels do not cover the person; the box the crop came from is drawn too, when one was given.
+  const int factor = std::max(1, (kMinDrawnSide + std::min(image.height, image.width) - 1) /
+                                     std::min(image.height, image.width));
+  const auto drawn = [factor](double v) { return float((v + 0.5) * factor - 0.5); };
+  Image canvas = upscale(image, factor);
+  std::vector<double> keypoints = p.keypoints;
+  for (size_t k = 0; k + 2 < keypoints.size(); k += 3) {
+    keypoints[k] = drawn(keypoints[k]);
+    keypoints[k + 1] = drawn(keypoints[k + 1]);
+  }
+  if (!bbox_text.empty()) {
+    const float x0 = drawn(box[0]), y0 = drawn(box[1]), x1 = drawn(box[0] + box[2]), y1 = drawn(box[1] + box[3]);
+    const Rgb white{255, 255, 255};
+    for (const auto& [ax, ay, bx, by] : {std::array<float, 4>{x0, y0, x1, y0}, {x1, y0, x1, y1}, {x1, y1, x0, y1},
+                                        {x0, y1, x0, y0}})
+      draw_line(&canvas, ax, ay, bx, by, 0.8f, white, 0.8f);
+  }
+  draw_pose(&canvas, keypoints, meta, 0.0, /*label_scores=*/true);
   write_png(out, canvas);
   std::printf("%-16s %9s %9s %7s\n", "keypoint", "x", "y", "score");
   for (int k = 0; k < meta.num_keypoints(); ++k)
@@ -116,7 +138,7 @@ int infer_main(int argc, char** argv) {
   std::printf("wrote %s", out.c_str());
   if (maps) {
     const std::string maps_out = maps_path_for(out);
-    write_png(maps_out, confidence_grid(crop_to_image(p.crop.image.data(), crop.input_h, crop.input_w, crop), p.maps, meta, 5));
+    write_png(maps_out, confidence_grid(drawn_crop(p.crop, crop), p.maps, meta, 5));
     std::printf(" and %s", maps_out.c_str());
   }
   std::printf("\n");

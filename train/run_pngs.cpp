@@ -43,17 +43,22 @@ void draw_truth(Image* image, const CropSample& crop, int factor) {
 
 }  // namespace
 
+int drawn_crop_factor(const TopdownConfig& crop) {
+  return std::max(1, (kMinDrawnHeight + crop.input_h - 1) / crop.input_h);
+}
+
+Image drawn_crop(const CropSample& sample, const TopdownConfig& crop) {
+  SAR_CHECK(!sample.image.empty(), "drawn_crop: predictions made without keep_maps have no crop to draw on");
+  return upscale(crop_to_image(sample.image.data(), crop.input_h, crop.input_w, crop), drawn_crop_factor(crop));
+}
+
 void write_prediction_pngs(const std::vector<PersonPrediction>& people, const DatasetMeta& meta,
                            const TopdownConfig& crop, const std::string& predictions_path, const std::string& maps_path) {
   SAR_CHECK(!people.empty(), predictions_path, ": no predictions to draw");
-  const int factor = std::max(1, (kMinDrawnHeight + crop.input_h - 1) / crop.input_h);
-  auto drawn_crop = [&](const PersonPrediction& p) {
-    SAR_CHECK(!p.crop.image.empty(), predictions_path, ": predictions made without keep_maps have no crop to draw on");
-    return upscale(crop_to_image(p.crop.image.data(), crop.input_h, crop.input_w, crop), factor);
-  };
+  const int factor = drawn_crop_factor(crop);
   std::vector<Image> tiles;
   for (const PersonPrediction& p : people) {
-    Image image = drawn_crop(p);
+    Image image = drawn_crop(p.crop, crop);
     // Image pixels -> crop pixels through the crop's own transform, then into the enlarged crop.
     std::vector<double> in_crop = p.keypoints;
     const Affine& m = p.crop.to_crop;
@@ -69,7 +74,7 @@ void write_prediction_pngs(const std::vector<PersonPrediction>& people, const Da
   write_png(predictions_path, tile_images(tiles, 4, 4, Rgb{255, 255, 255}));
   const PersonPrediction& first = people.front();
   if (first.maps.defined())
-    write_png(maps_path, confidence_grid(drawn_crop(first), first.maps, meta, 5));
+    write_png(maps_path, confidence_grid(drawn_crop(first.crop, crop), first.maps, meta, 5));
 }
 
 }  // namespace sar

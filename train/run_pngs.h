@@ -17,6 +17,12 @@ namespace sar {
 
 void write_curves(const std::string& png_path, const CsvLog& train_log, const CsvLog& eval_log, const std::string& metric);
 
+// A network-input crop as 8-bit RGB, enlarged by a whole factor to at least 192 pixels high, so
+// that skeletons and labels drawn on it stay readable (a point at crop pixel x lands on
+// (x + 0.5) * factor - 0.5; the factor is drawn_crop_factor's).
+int drawn_crop_factor(const TopdownConfig& crop);
+Image drawn_crop(const CropSample& sample, const TopdownConfig& crop);
+
 // people: predictions made with keep_maps (their crops kept). maps_path is skipped when the
 // head has no confidence maps.
 void write_prediction_pngs(const std::vector<PersonPrediction>& people, const DatasetMeta& meta,
