@@ -3,6 +3,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include <nlohmann/json.hpp>
+
 #include "datasets/image_io.h"
 #include "tests/test_util.h"
 
@@ -54,6 +56,21 @@ TEST_CASE("sar compare: a markdown row per run with its best and last evaluation
   const Image curves = decode_image(png);
   CHECK(curves.width == 720);
   CHECK(curves.height == 440);
+  CHECK(!has(r.output, "note: the runs were not evaluated on the same people"));  // one val set
+}
+
+TEST_CASE("sar compare: runs evaluated on different people get a note") {
+  const std::string root = test::temp_dir("compare_val_sets");
+  const std::string whole = write_run(root, "whole", "sar", "step,epoch,PCK,mean_px_error\n100,1,0.2,30\n", true);
+  const std::string quick = write_run(root, "quick", "sar", "step,epoch,PCK,mean_px_error\n100,1,0.3,25\n", true);
+  nlohmann::json config = nlohmann::json::parse(std::ifstream(quick + "/config.json"));
+  config["eval"]["max_images"] = 32;
+  std::ofstream(quick + "/config.json") << config.dump(2);
+  const CliResult r = run_sar("compare " + whole + " " + quick);
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  CHECK(has(r.output, "note: the runs were not evaluated on the same people (val ann, dets, eval.max_images):\n"
+                      "  whole: synthetic, eval.max_images=0\n  quick: synthetic, eval.max_images=32\n"));
 }
 
 TEST_CASE("sar compare: refusals name the folder or file") {

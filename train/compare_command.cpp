@@ -85,6 +85,23 @@ void print_table(const std::vector<RunSummary>& runs, const std::vector<std::str
   }
 }
 
+// Numbers compare only over the same people: a note where the runs' val sets differ.
+void note_different_val_sets(const std::vector<RunSummary>& runs) {
+  const auto val_set = [](const RunConfig& c) {
+    return cat(c.data.dataset, " ", c.data.val.ann, " ", c.data.val.dets, " ", c.eval.max_images);
+  };
+  for (const RunSummary& run : runs)
+    if (val_set(run.config) != val_set(runs.front().config)) {
+      std::printf("\nnote: the runs were not evaluated on the same people (val ann, dets, eval.max_images):\n");
+      for (const RunSummary& r : runs)
+        std::printf("  %s: %s%s%s, eval.max_images=%d\n", r.name.c_str(),
+                    r.config.data.dataset == "synthetic" ? "synthetic" : r.config.data.val.ann.c_str(),
+                    r.config.data.val.dets.empty() ? "" : ", dets ", r.config.data.val.dets.c_str(),
+                    r.config.eval.max_images);
+      return;
+    }
+}
+
 }  // namespace
 
 int compare_main(int argc, char** argv) {
@@ -121,6 +138,7 @@ int compare_main(int argc, char** argv) {
   }
   SAR_CHECK(!columns.empty(), "sar compare: none of the runs has been evaluated yet (no eval_log.csv rows)");
   print_table(runs, columns);
+  note_different_val_sets(runs);
 
   if (!out.empty()) {
     std::vector<Series> series;
