@@ -66,7 +66,7 @@ void ProgressLine::print(int64_t batch) {
 }
 
 void ProgressLine::end_epoch() {
-  if (quiet_) return;
+  if (quiet_ || done_ == 0) return;  // a resume at the epoch's end trained none of it here
   const double seconds = std::chrono::duration<double>(Clock::now() - start_).count();
   if (line_open_) std::fputc('\n', stderr);
   line_open_ = false;

@@ -96,8 +96,9 @@ int train_main(int argc, char** argv) {
     return s.stopped_by ? 128 + s.stopped_by : 0;  // a shell's code for a process a signal ended: 130, 143
   }
   const std::string resumed = s.resumed_at > 0 ? cat(" (resumed at step ", s.resumed_at, ")") : "";
-  std::printf("trained %lld steps%s in %.0f s: final %s %.4f, best %.4f (epoch %d)\n", (long long)s.steps,
-              resumed.c_str(), s.seconds, s.metric.c_str(), s.final_metric, s.best_metric, s.best_epoch);
+  std::printf("trained %lld step%s%s in %.0f s: final %s %.4f, best %.4f (epoch %d)\n", (long long)s.steps,
+              s.steps == 1 ? "" : "s", resumed.c_str(), s.seconds, s.metric.c_str(), s.final_metric, s.best_metric,
+              s.best_epoch);
   std::printf("run folder: %s (report.md, %s)\n", options.out_dir.c_str(), s.pngs.c_str());
   return 0;
 }

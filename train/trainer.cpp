@@ -401,7 +401,9 @@ void Run::write_report(const TrainSummary& s) const {
     text += cat("- ", loader_->unreadable(), " unreadable training samples skipped (data.skip_bad; ", loader_->replaced(),
                 " replacements over the run)\n");
   if (!s.metric.empty()) {
-    text += cat("- final ", s.metric, ": ", s.final_metric, "; best ", s.best_metric, " after epoch ", s.best_epoch, "\n\n");
+    char numbers[96];  // 4 decimals, as the logs and the command's summary print them
+    std::snprintf(numbers, sizeof numbers, "%.4f; best %.4f", s.final_metric, s.best_metric);
+    text += cat("- final ", s.metric, ": ", numbers, " after epoch ", s.best_epoch, "\n\n");
     text += "```\n" + last_eval_.table + "```\n\n";
   }
   text += cat("Files: config.json, train_log.csv, eval_log.csv, ", s.pngs, ", val_results.json, ",
