@@ -26,7 +26,38 @@ Image crop_to_image(const float* chw, int h, int w, const TopdownConfig& config)
   return out;
 }
 
-Rgb keypoint_colour(int j, int num_keypoints) { return hsv(360.0 * j / std::max(1, num_keypoints), 0.9, 1.0); }
+namespace {
+
+// 'l' for a left keypoint (left_*, l_*, *_left, *_l), 'r' for a right one, 'c' for neither.
+char side_of(const std::string& name) {
+  const auto starts = [&](const char* p) { return name.rfind(p, 0) == 0; };
+  const auto ends = [&](const std::string& q) {
+    return name.size() >= q.size() && name.compare(name.size() - q.size(), q.size(), q) == 0;
+  };
+  if (starts("left_") || starts("l_") || ends("_left") || ends("_l")) return 'l';
+  if (starts("right_") || starts("r_") || ends("_right") || ends("_r")) return 'r';
+  return 'c';
+}
+
+}  // namespace
+
+Rgb keypoint_colour(const DatasetMeta& meta, int j) {
+  const int K = meta.num_keypoints();
+  int rank = 0, count = 0, sided = 0;
+  const char side = side_of(meta.keypoint_names[size_t(j)]);
+  for (int k = 0; k < K; ++k) {
+    const char s = side_of(meta.keypoint_names[size_t(k)]);
+    sided += s != 'c';
+    if (s != side) continue;
+    rank += k < j;
+    ++count;
+  }
+  if (sided == 0) return hsv(360.0 * j / std::max(1, K), 0.9, 1.0);  // no sides to tell apart
+  const double t = count > 1 ? double(rank) / (count - 1) : 0.5;  // place along its side's range
+  if (side == 'l') return hsv(90 + 150 * t, 0.9, 1.0);                        // green, cyan, blue
+  if (side == 'r') return hsv(std::fmod(300 + 100 * t, 360.0), 0.9, 1.0);   // magenta, red, orange
+  return hsv(55, 0.9 - 0.6 * t, 1.0);                                         // yellow to pale
+}
 
 void draw_label(Image* image, int x, int y, const std::string& text, Rgb colour) {
   fill_rect(image, x - 1, y - 1, text_width(text) + 2, text_height() + 2, Rgb{0, 0, 0}, 0.55f);
@@ -52,16 +83,16 @@ void draw_pose(Image* image, const std::vector<double>& keypoints, const Dataset
     const float xa = float(keypoints[3 * a]), ya = float(keypoints[3 * a + 1]);
     const float xb = float(keypoints[3 * b]), yb = float(keypoints[3 * b + 1]);
     draw_line(image, xa, ya, xb, yb, 1.6f * unit, outline, 0.8f);
-    draw_line(image, xa, ya, xb, yb, 0.7f * unit, keypoint_colour(a, K));
+    draw_line(image, xa, ya, xb, yb, 0.7f * unit, keypoint_colour(meta, a));
   }
   for (int j = 0; j < K; ++j) {
     if (!drawn(j)) continue;
     const float x = float(keypoints[3 * j]), y = float(keypoints[3 * j + 1]);
     if (confident(j)) {
       draw_disk(image, x, y, 3.2f * unit, outline);
-      draw_disk(image, x, y, 2.2f * unit, keypoint_colour(j, K));
+      draw_disk(image, x, y, 2.2f * unit, keypoint_colour(meta, j));
     } else {
-      draw_disk(image, x, y, 2.2f * unit, keypoint_colour(j, K), 0.4f);
+      draw_disk(image, x, y, 2.2f * unit, keypoint_colour(meta, j), 0.4f);
     }
   }
   if (!label_scores) return;
@@ -71,7 +102,7 @@ void draw_pose(Image* image, const std::vector<double>& keypoints, const Dataset
     std::snprintf(text, sizeof text, "%.2f", keypoints[3 * j + 2]);
     const int x = int(std::lround(keypoints[3 * j] + 3.2 * unit + 2));
     const int y = int(std::lround(keypoints[3 * j + 1])) - text_height() / 2;
-    draw_label(image, x, y, text, keypoint_colour(j, K));
+    draw_label(image, x, y, text, keypoint_colour(meta, j));
   }
 }
 

@@ -7,8 +7,7 @@
 //   tile_images       images in a grid
 //   upscale           a small crop enlarged for drawing
 //
-// Keypoint j of K has hue 360 j / K everywhere (keypoint_colour), so a keypoint keeps its
-// colour across pictures.
+// A keypoint has one colour everywhere (keypoint_colour), so it keeps it across pictures.
 #pragma once
 
 #include <string>
@@ -25,7 +24,11 @@ namespace sar {
 // returns the crop's pixels, rounded and clamped to [0, 255].
 Image crop_to_image(const float* chw, int h, int w, const TopdownConfig& config);
 
-Rgb keypoint_colour(int j, int num_keypoints);  // hsv(360 j / K, 0.9, 1)
+// Keypoint j's colour by its side: left keypoints in cool hues (green to blue), right ones in
+// warm (magenta, red, orange), each side's n-th keypoint at the same place of its range, so
+// partners read as a pair and a flip swaps warm and cool; keypoints of neither side (nose, neck)
+// yellow to pale. A data set whose names mark no side: hue 360 j / K.
+Rgb keypoint_colour(const DatasetMeta& meta, int j);
 
 // keypoints: 3K values (x, y, score) in the image's pixels, K = meta.num_keypoints(). Limbs
 // (meta.skeleton) join two keypoints that both score >= min_score; keypoints scoring >= min_score

@@ -187,23 +187,24 @@ TEST_CASE("visualize: draw_pose puts each keypoint's colour at its pixel and lea
   // Keypoints 0 and 1 confident, 2 below min_score: dim, and no limb 0-2.
   const std::vector<double> keypoints = {10, 10, 0.9, 40, 10, 0.8, 30, 50, 0.1};
   draw_pose(&image, keypoints, meta, 0.5, false);
-  CHECK(pixel(image, 10, 10) == keypoint_colour(0, 3));
-  CHECK(pixel(image, 40, 10) == keypoint_colour(1, 3));
-  CHECK(pixel(image, 25, 10) == keypoint_colour(0, 3));  // on limb 0-1: its first keypoint's colour
-  CHECK(pixel(image, 30, 50) == blend(grey, keypoint_colour(2, 3), 0.4));
+  CHECK(pixel(image, 10, 10) == keypoint_colour(meta, 0));
+  CHECK(pixel(image, 40, 10) == keypoint_colour(meta, 1));
+  CHECK(pixel(image, 25, 10) == keypoint_colour(meta, 0));  // on limb 0-1: its first keypoint's colour
+  CHECK(pixel(image, 30, 50) == blend(grey, keypoint_colour(meta, 2), 0.4));
   CHECK(pixel(image, 20, 30) == grey);  // halfway along the limb 0-2 that is not drawn
   CHECK(pixel(image, 60, 60) == grey);
   CHECK(pixel(image, 25, 14) == grey);  // 4 px off the limb
 
-  // Hue 360 j / K, as `sar data show` has always drawn them.
-  CHECK(keypoint_colour(0, 3) == hsv(0, 0.9, 1));
-  CHECK(keypoint_colour(2, 3) == hsv(240, 0.9, 1));
+  // nose: neither side (yellow); left_hand cool, right_hand warm, each alone on its side (mid-range)
+  CHECK(keypoint_colour(meta, 0) == hsv(55, 0.6, 1));
+  CHECK(keypoint_colour(meta, 1) == hsv(165, 0.9, 1));
+  CHECK(keypoint_colour(meta, 2) == hsv(350, 0.9, 1));
 
   // A non-finite position draws nothing, and no limb to it.
   Image hidden = filled(64, 64, grey);
   draw_pose(&hidden, {NAN, NAN, 1, 40, 10, 1, 30, 50, 1}, meta, 0.5, false);
   CHECK(pixel(hidden, 10, 10) == grey);
-  CHECK(pixel(hidden, 40, 10) == keypoint_colour(1, 3));
+  CHECK(pixel(hidden, 40, 10) == keypoint_colour(meta, 1));
   CHECK(pixel(hidden, 25, 10) == grey);
 
   // Scores as text to the right of each keypoint, in its colour on a dark box.
@@ -211,7 +212,7 @@ TEST_CASE("visualize: draw_pose puts each keypoint's colour at its pixel and lea
   draw_pose(&labelled, keypoints, meta, 0.5, true);
   int text_pixels = 0;
   for (int y = 4; y < 17; ++y)
-    for (int x = 14; x < 14 + text_width("0.90") + 2; ++x) text_pixels += pixel(labelled, x, y) == keypoint_colour(0, 3);
+    for (int x = 14; x < 14 + text_width("0.90") + 2; ++x) text_pixels += pixel(labelled, x, y) == keypoint_colour(meta, 0);
   CHECK(text_pixels > 10);
   CHECK(pixel(labelled, 60, 60) == grey);
 
@@ -240,8 +241,23 @@ TEST_CASE("visualize: predictions.png draws each supervised keypoint's truth as 
   CHECK(at(50, 50) == white);
   CHECK(at(5, 55) == white);
   CHECK(at(32, 20) != white);
-  CHECK(at(10, 10) == keypoint_colour(0, 3));  // the predictions as draw_pose draws them
+  CHECK(at(10, 10) == keypoint_colour(meta, 0));  // the predictions as draw_pose draws them
   CHECK(at(58, 5) != white);                   // nothing far from both
+}
+
+TEST_CASE("visualize: left keypoints cool, right ones warm, partners at the same place of their ranges") {
+  DatasetMeta coco;
+  coco.keypoint_names = {"nose", "left_eye", "right_eye", "left_wrist", "right_wrist", "left_ankle", "right_ankle"};
+  CHECK(keypoint_colour(coco, 1) == hsv(90, 0.9, 1));   // the first left keypoint: green
+  CHECK(keypoint_colour(coco, 5) == hsv(240, 0.9, 1));  // the last: blue
+  CHECK(keypoint_colour(coco, 2) == hsv(300, 0.9, 1));  // the first right: magenta
+  CHECK(keypoint_colour(coco, 4) == hsv(350, 0.9, 1));  // the middle right, as the middle left is at 165
+  CHECK(keypoint_colour(coco, 3) == hsv(165, 0.9, 1));
+  CHECK(keypoint_colour(coco, 6) == hsv(40, 0.9, 1));   // the last right: orange
+  DatasetMeta plain;  // no name marks a side: hue 360 j / K
+  plain.keypoint_names = {"a", "b", "c"};
+  CHECK(keypoint_colour(plain, 0) == hsv(0, 0.9, 1));
+  CHECK(keypoint_colour(plain, 2) == hsv(240, 0.9, 1));
 }
 
 TEST_CASE("visualize: colormap runs dark to bright, clamps, and reads NaN as 0") {
