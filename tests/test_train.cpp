@@ -17,6 +17,7 @@
 #include "eval/coco_eval.h"
 #include "eval/visualize.h"
 #include "tests/test_util.h"
+#include "train/command_setup.h"
 #include "train/trainer.h"
 
 using namespace sar;
@@ -429,6 +430,15 @@ TEST_CASE("sar eval: the whole val split whatever the run's quick evaluations to
   CHECK(resized.exit_code == 0);
   CHECK(resized.output.find("sar eval: note: " + run + "/checkpoints/last.safetensors was trained at 32x32; --config "
                             "configs/synthetic_demo.json runs it at 64x64") != std::string::npos);
+}
+
+TEST_CASE("trained_model: keypoint names in a checkpoint's metadata that are not a list are refused by name") {
+  const std::string path = sar::test::temp_path("bad_names.safetensors");
+  save_safetensors(path, {{"x", Tensor::zeros({1})}}, {{"keypoint_names", "[\"nose\","}});
+  DatasetMeta meta;
+  meta.keypoint_names = {"nose"};
+  CHECK(sar::test::error_of([&] { trained_model(RunConfig{}, meta, path, Device::CPU); })
+            .rfind(path + ": its metadata 'keypoint_names' is not a JSON list of names: ", 0) == 0);
 }
 
 TEST_CASE("a head without confidence maps: the run lists none, sar infer --maps refuses before writing") {

@@ -70,7 +70,12 @@ std::unique_ptr<PoseModel> trained_model(const RunConfig& config, const DatasetM
   // A model of another data set with as many keypoints would load, and score the wrong joints.
   const std::map<std::string, std::string> metadata = read_safetensors_index(checkpoint).metadata;
   if (const auto names = metadata.find("keypoint_names"); names != metadata.end()) {
-    const std::vector<std::string> trained = nlohmann::json::parse(names->second).get<std::vector<std::string>>();
+    std::vector<std::string> trained;
+    try {
+      trained = nlohmann::json::parse(names->second).get<std::vector<std::string>>();
+    } catch (const nlohmann::json::exception& e) {
+      SAR_THROW(checkpoint, ": its metadata 'keypoint_names' is not a JSON list of names: ", e.what());
+    }
     const std::vector<std::string>& here = meta.keypoint_names;
     size_t k = 0;
     while (k < trained.size() && k < here.size() && trained[k] == here[k]) ++k;
@@ -107,8 +112,9 @@ void check_output_path(const std::string& command, const std::string& out, const
   SAR_CHECK(::access(folder.c_str(), W_OK) == 0, command, " --out ", out, ": cannot write into the folder ", folder,
             " (", std::strerror(errno), ")");
   // access() says yes to root everywhere, /sys and /proc included: a file written there proves it.
-  const std::string probe = folder + "/.write_test";
-  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  // O_EXCL and the process id: a file of the user's that happens to have the name is never touched.
+  const std::string probe = folder + "/.write_test." + std::to_string(::getpid());
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644);
   SAR_CHECK(fd >= 0, command, " --out ", out, ": cannot write into the folder ", folder, " (", std::strerror(errno),
             ")");
   ::close(fd);
