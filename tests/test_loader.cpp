@@ -290,6 +290,25 @@ TEST_CASE("loader: a wrong image folder lists the first 20 unreadable samples, t
   CHECK(loader.replaced() > 20);
 }
 
+TEST_CASE("sar data show --config: a run config's data set, input size and augmentation") {
+  const std::string path = test::temp_path("data_show_config.png");
+  const test::CliResult r = test::run_sar("data show --config configs/synthetic_demo.json --set model.input=[32,64] "
+                                          "--count 3 --train --out " + path);
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.output.find("3 training crops of 32x64 from synthetic (2000 samples)") != std::string::npos);
+  const Image grid = decode_image(path);
+  CHECK(grid.width > 64);
+  const test::CliResult mixed =
+      test::run_sar("data show --config configs/synthetic_demo.json --input 64x64 --out " + path);
+  CHECK(mixed.exit_code == 1);
+  CHECK(mixed.output.find("sar data show --config: the config names the data set and the input size") !=
+        std::string::npos);
+  const test::CliResult orphan = test::run_sar("data show --set seed=1 --out " + path);
+  CHECK(orphan.exit_code == 1);
+  CHECK(orphan.output.find("sar data show: --set needs --config") != std::string::npos);
+}
+
 TEST_CASE("sar data show: writes a grid of the crops") {
   const char* bin = std::getenv("SAR_BIN");  // make test sets it
   const std::string path = test::temp_path("data_show.png");

@@ -15,6 +15,7 @@
 #include "eval/visualize.h"
 #include "train/arg_parser.h"
 #include "train/command_setup.h"
+#include "train/run_config.h"
 
 namespace sar {
 
@@ -23,8 +24,13 @@ namespace {
 const char* kShowUsage =
     "usage: sar data show [--dataset synthetic|coco] [--json FILE --images DIR] [--input 256x192]\n"
     "                     [--count 16] [--seed 0] [--train] --out grid.png\n"
+    "       sar data show --config FILE.json [--set key=value ...] [--count 16] [--seed 0] [--train]\n"
+    "                     --out grid.png\n"
     "  Writes a grid of the loader's input crops, de-normalized, with each supervised keypoint as a\n"
-    "  disc (one hue per keypoint) and the skeleton between them: what the network sees.\n"
+    "  disc (left keypoints in cool colours, right ones in warm) and the skeleton between them: what\n"
+    "  the network sees.\n"
+    "  --config: a run config's data set, split (val, or train with --train), input size and\n"
+    "  augmentation (data.augment), as sar train would crop them; any data set it reads (mpii too).\n"
     "  The crops are the first --count samples of the seed's shuffled order; without --train they\n"
     "  are evaluation crops (box + padding only), with it training crops (flip, half-body, shift,\n"
     "  scale, rotation), augmented as the loader does for that seed and epoch 0.\n"
@@ -55,10 +61,13 @@ Image annotated_crop(const Batch& batch, int64_t k, const TopdownConfig& crop, c
 }
 
 int show_main(int argc, char** argv) {
-  std::string dataset = "synthetic", json, images, out, input;
+  std::string dataset = "synthetic", json, images, out, input, config_path;
+  std::vector<std::string> overrides;
   int count = 16, seed = 0;
   bool train = false;
   ArgParser args("sar data show", kShowUsage);
+  args.value("--config", &config_path);
+  args.repeated("--set", &overrides);
   args.value("--dataset", &dataset);
   args.value("--json", &json);
   args.value("--images", &images);
@@ -80,9 +89,20 @@ int show_main(int argc, char** argv) {
             "sar data show --input: expected 8x8 to 4096x4096, got ", config.crop.input_h, "x", config.crop.input_w);
   SAR_CHECK(dataset == "coco" || (json.empty() && images.empty()),
             "sar data show: --json and --images read a COCO data set: add --dataset coco");
+  SAR_CHECK(config_path.empty() || !(args.given("--dataset") || args.given("--json") || args.given("--input")),
+            "sar data show --config: the config names the data set and the input size; change them with --set, ",
+            "not --dataset, --json, --images or --input");
+  SAR_CHECK(!config_path.empty() || overrides.empty(), "sar data show: --set needs --config");
 
   std::shared_ptr<SampleSource> source;
-  if (dataset == "synthetic") {
+  if (!config_path.empty()) {  // as sar train crops: its stride decides which keypoints are supervised
+    const RunConfig run = load_run_config(config_path, overrides);
+    const Split split = train ? Split::Train : Split::Val;
+    source = open_split(run, split);
+    Generator gen(run.seed);
+    const PoseModel model(model_config(run, source->meta().num_keypoints()), gen);
+    config.crop = crop_config(run, split, model.feature_stride(), false);
+  } else if (dataset == "synthetic") {
     source = std::make_shared<SyntheticSource>(SyntheticConfig{});
   } else if (dataset == "coco") {
     SAR_CHECK(!json.empty() && !images.empty(), "sar data show --dataset coco: needs --json FILE and --images DIR");
@@ -100,9 +120,11 @@ int show_main(int argc, char** argv) {
   config.prefetch = 1;
   config.drop_last = false;
   config.seed = uint64_t(seed);
-  config.crop.aspect = double(config.crop.input_w) / config.crop.input_h;
-  config.crop.map_h = std::max(1, config.crop.input_h / 4);
-  config.crop.map_w = std::max(1, config.crop.input_w / 4);
+  if (config_path.empty()) {  // crop_config set them from the run's
+    config.crop.aspect = double(config.crop.input_w) / config.crop.input_h;
+    config.crop.map_h = std::max(1, config.crop.input_h / 4);
+    config.crop.map_w = std::max(1, config.crop.input_w / 4);
+  }
   config.crop.with_heatmaps = false;
   Loader loader(source, config);
   loader.start_epoch(0);
