@@ -39,23 +39,23 @@ std::optional<RunConfig> carried_config(const std::string& checkpoint_path, cons
 
 RunConfig command_config(const std::string& command, const std::string& config_path,
                          const std::string& checkpoint_path, const std::vector<std::string>& overrides) {
-  if (!config_path.empty()) {
-    RunConfig config = load_run_config(config_path, overrides);
-    // A model trained at one input size runs at another without failing, and scores worse.
-    const std::optional<RunConfig> trained =
-        checkpoint_path.empty() ? std::nullopt : carried_config(checkpoint_path, {});
-    const HeadConfig &now = config.model.head_config, *then = trained ? &trained->model.head_config : nullptr;
-    if (then && (then->input_h != now.input_h || then->input_w != now.input_w))
-      std::fprintf(stderr, "%s: note: %s was trained at %dx%d; --config %s runs it at %dx%d\n", command.c_str(),
-                   checkpoint_path.c_str(), then->input_h, then->input_w, config_path.c_str(), now.input_h,
-                   now.input_w);
-    return config;
-  }
+  if (!config_path.empty()) return load_run_config(config_path, overrides);
   SAR_CHECK(!checkpoint_path.empty(), command, ": --config or --checkpoint is required; see ", command, " --help");
   std::optional<RunConfig> config = carried_config(checkpoint_path, overrides);
   SAR_CHECK(config.has_value(), command, ": ", checkpoint_path,
             " carries no config (a converted or foreign weights file): give --config");
   return *config;
+}
+
+void note_input_size(const std::string& command, const RunConfig& config, const std::string& config_path,
+                     const std::string& checkpoint_path) {
+  if (config_path.empty()) return;  // the checkpoint's own config: its own input size
+  const std::optional<RunConfig> trained = carried_config(checkpoint_path, {});
+  if (!trained) return;
+  const HeadConfig &now = config.model.head_config, &then = trained->model.head_config;
+  if (then.input_h != now.input_h || then.input_w != now.input_w)
+    std::fprintf(stderr, "%s: note: %s was trained at %dx%d; --config %s runs it at %dx%d\n", command.c_str(),
+                 checkpoint_path.c_str(), then.input_h, then.input_w, config_path.c_str(), now.input_h, now.input_w);
 }
 
 Device command_device(const std::string& spec) {

@@ -22,6 +22,11 @@ RunConfig command_config(const std::string& command, const std::string& config_p
 // results, for --json): "device: cpu (auto: no CUDA device answered (...))".
 Device command_device(const std::string& spec);
 
+// With --config and a checkpoint that carries its own config: a note on stderr where the input
+// sizes differ (a model trained at one size runs at another without failing, and scores worse).
+void note_input_size(const std::string& command, const RunConfig& config, const std::string& config_path,
+                     const std::string& checkpoint_path);
+
 // The model of `config` for the data set `meta`, its weights from `checkpoint` (a training
 // checkpoint or a save_model file; strict: a mismatch is refused naming the tensor), on
 // `device`, eval mode. A checkpoint that names its keypoints (sar train writes them) must name

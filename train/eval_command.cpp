@@ -88,6 +88,7 @@ int eval_main(int argc, char** argv) {
   if (args.given("--flip") || args.given("--no-flip")) overrides.push_back(flip ? "eval.flip=true" : "eval.flip=false");
 
   const RunConfig config = command_config("sar eval", config_path, checkpoint, overrides);
+  note_input_size("sar eval", config, config_path, checkpoint);
   SAR_CHECK(!min_score_given || !config.data.val.dets.empty(),
             "sar eval --det-min-score: filters detections, and there are none (give --dets FILE)");
   const Device device = command_device(device_spec);

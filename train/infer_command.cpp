@@ -71,6 +71,7 @@ int infer_main(int argc, char** argv) {
   if (args.given("--no-flip")) overrides.push_back("eval.flip=false");
 
   const RunConfig config = command_config("sar infer", config_path, checkpoint, overrides);
+  note_input_size("sar infer", config, config_path, checkpoint);
   const DatasetMeta meta = open_split(config, Split::Val)->meta();
   const Image image = decode_image(image_path);
   std::array<float, 4> box{0, 0, float(image.width), float(image.height)};
